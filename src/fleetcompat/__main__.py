@@ -1,0 +1,3 @@
+from fleetcompat.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Renderers. They read result objects only and never evaluate."""

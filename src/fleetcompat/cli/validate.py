@@ -1,0 +1,68 @@
+"""`fleetcompat validate`: one host's features against one spec (NFD's `compat validate-node`, with a verdict)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from fleetcompat._format.interface import EvaluationContext
+from fleetcompat._format.json import JsonFormat
+from fleetcompat._format.nfd_json import NfdJsonFormat
+from fleetcompat._format.style import use_colour
+from fleetcompat._format.table import TableFormat
+from fleetcompat.engine import evaluate_spec
+from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
+from fleetcompat.features import load_features_file
+from fleetcompat.spec import load_spec_file
+
+
+def split_tags(values: list[str] | None) -> tuple[str, ...]:
+    """`--tags a,b --tags c` (NFD's string-slice flag) -> ("a", "b", "c")."""
+    return tuple(t.strip() for v in values or () for t in v.split(",") if t.strip())
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "validate",
+        help="check one host's features against an image compatibility spec",
+        description="Evaluate an NFD image compatibility spec against one host's features. "
+        "Exit 0 compatible, 1 incompatible, 2 error.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--spec", metavar="FILE", help="spec file (YAML or JSON)")
+    p.add_argument("--features", metavar="FILE",
+                   help="features in `nfd export features` JSON/YAML or a NodeFeature object")
+    p.add_argument("--tags", action="append", metavar="T1,T2",
+                   help="keep only compatibility sets with one of these tags (repeatable)")
+    p.add_argument("--output", choices=("table", "json", "nfd-json"), default="table",
+                   help="table (default, for people), json (fleetcompat's detailed result), "
+                   "nfd-json (exactly NFD's validate-node --output-json)")
+    p.set_defaults(func=run)
+
+
+def load_spec(args: argparse.Namespace):
+    """The spec, where it came from, and extra result fields (a file here; the registry adds `--image`)."""
+    return load_spec_file(args.spec), args.spec, {}
+
+
+def load_host(args: argparse.Namespace):
+    """The host's features and a name for it."""
+    if not args.features:
+        raise FleetcompatError("--features FILE is required (local gathering is not available in this build)")
+    return load_features_file(args.features), args.features
+
+
+def run(args: argparse.Namespace) -> int:
+    spec, origin, extra = load_spec(args)
+    features, host = load_host(args)
+    tags = split_tags(args.tags)
+    evaluation = evaluate_spec(spec, features, tags)
+    context = EvaluationContext(spec=spec, host=host, spec_origin=origin, tags=tags, extra=extra)
+    if args.output == "nfd-json":
+        sys.stdout.write(NfdJsonFormat().render(evaluation, context))
+    elif args.output == "json":
+        sys.stdout.write(JsonFormat().render(evaluation, context))
+    else:
+        sys.stdout.write(TableFormat(colour=use_colour(sys.stdout)).render(evaluation, context))
+    sys.stdout.flush()
+    return EXIT_COMPATIBLE if evaluation.compatible else EXIT_INCOMPATIBLE

@@ -1,0 +1,5 @@
+"""The NFD-exact rule engine and the verdicts built on it. Pure functions; no I/O."""
+
+from fleetcompat.engine.evaluate import NoSetSelected, evaluate_spec, select_sets
+
+__all__ = ["NoSetSelected", "evaluate_spec", "select_sets"]

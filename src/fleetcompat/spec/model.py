@@ -1,0 +1,77 @@
+"""Image compatibility specification v1alpha1 (NFD `api/image-compatibility/v1alpha1`), parsed and checked.
+
+Regexes and numeric/version bounds are compiled at parse time, so evaluation never parses the spec again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ARTIFACT_TYPE = "application/vnd.nfd.image-compatibility.v1alpha1"
+SPEC_MEDIA_TYPE = "application/vnd.nfd.image-compatibility.spec.v1alpha1+yaml"
+SPEC_VERSION = "v1alpha1"
+
+OPS = ("", "In", "NotIn", "InRegexp", "Exists", "DoesNotExist", "Gt", "Ge", "Lt", "Le", "GtLt", "GeLe",
+       "IsTrue", "IsFalse")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchExpression:
+    op: str
+    value: tuple[str, ...] = ()
+    type: str = ""
+    # Compiled forms, filled by the parser: RE2 patterns for InRegexp, parsed bounds for Gt..GeLe.
+    compiled: Any = field(default=None, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"op": self.op}
+        if self.value:
+            out["value"] = list(self.value)
+        if self.type:
+            out["type"] = self.type
+        return out
+
+    def describe(self) -> str:
+        if not self.value:
+            return self.op or "(any)"
+        return f"{self.op} [{', '.join(self.value)}]" + (" (version)" if self.type == "version" else "")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureMatcherTerm:
+    feature: str
+    match_expressions: tuple[tuple[str, MatchExpression], ...] | None = None  # None = absent, () = `{}`
+    match_name: MatchExpression | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRule:
+    name: str
+    vars: dict[str, str]
+    match_features: tuple[FeatureMatcherTerm, ...] = ()
+    match_any: tuple[tuple[FeatureMatcherTerm, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Compatibility:
+    rules: tuple[GroupRule, ...]
+    weight: int = 0
+    tag: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    version: str
+    compatibilities: tuple[Compatibility, ...]
+    source: str = ""
+
+    def feature_names(self) -> set[str]:
+        names = set()
+        for comp in self.compatibilities:
+            for rule in comp.rules:
+                for term in (*rule.match_features, *(t for el in rule.match_any for t in el)):
+                    names.add(term.feature.lower())
+        return names
