@@ -45,14 +45,12 @@ def _eval_term(term: FeatureMatcherTerm, features: Features, rule_matched: dict[
             in_flags = flags is not None and element in flags
             in_attrs = attrs is not None and element in attrs
             k_ok = flags is not None and match(in_flags, None)
-            if flags is not None and not k_ok and expr.op == "DoesNotExist":
-                hit = False
+            v_ok = attrs is not None and match(in_attrs, attrs[element] if in_attrs else None)
+            if expr.op == "DoesNotExist":
+                # Must hold in every map the feature has: a key present as flag OR attribute fails it.
+                hit = (flags is not None or attrs is not None) and (flags is None or k_ok) and (attrs is None or v_ok)
             else:
-                v_ok = attrs is not None and match(in_attrs, attrs.get(element) if in_attrs else None)
-                if attrs is not None and not v_ok and expr.op == "DoesNotExist":
-                    hit = False
-                else:
-                    hit = k_ok or v_ok
+                hit = k_ok or v_ok
             if not hit:
                 ok = False
             kv_matched.append(hit)

@@ -29,7 +29,8 @@ def _validate(root: Any, doc: LocatedDocument | None, source: str, base: Path) -
     root = _check_map(root, doc, source, base)
     unknown = sorted(set(root) - set(_SECTIONS))
     if unknown:
-        raise _fail(doc, source, (*base, unknown[0]), f"unknown key {unknown[0]!r} (expected flags, attributes, instances)")
+        raise _fail(doc, source, (*base, unknown[0]),
+                    f"unknown key {unknown[0]!r} (expected flags, attributes, instances)")
     for section in _SECTIONS:
         for name, feature in _check_map(root.get(section), doc, source, (*base, section)).items():
             fpath = (*base, section, name)
