@@ -1,0 +1,524 @@
+"""The fleet result: one document per audit run, hosts × images, produced by the audit and read by every renderer.
+
+Producers call `FleetResultBuilder`; renderers and the gate read `FleetResult`. For a 10,000-host fleet the JSON
+stays small because a host × image cell stores only an index into a shared `outcomes` table (identical outcomes
+are stored once), an outcome keeps only the verdict, the best set and the failing expressions (expected vs actual),
+and hardware summaries are stored once per hardware profile.
+
+JSON shape (`schema/fleet-result-v1.json`, draft 2020-12):
+    {"schema": "fleetcompat.fleet-result/v1", "run": {...}, "images": [...],
+     "profiles": {KEY: {"summary": {...}}}, "outcomes": [{"status": ..., ...}],
+     "hosts": [{"name": ..., "groups": [...], "status": "ok", "reason": null, "profile": KEY,
+                "images": {ALIAS: OUTCOME_INDEX}}]}
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fleetcompat import __version__
+from fleetcompat.errors import FleetcompatError
+from fleetcompat.features.model import Features
+from fleetcompat.results.model import RuleResult, SpecEvaluation, TermResult
+from fleetcompat.spec.model import MatchExpression, Spec
+
+SCHEMA_ID = "fleetcompat.fleet-result/v1"
+SCHEMA_RESOURCE = "fleet-result-v1.json"
+
+
+class Status(StrEnum):
+    """The outcome of one image on one host."""
+
+    COMPATIBLE = "compatible"
+    INCOMPATIBLE = "incompatible"
+    UNREACHABLE = "unreachable"  # the host could not be reached, so nothing was evaluated
+    ERROR = "error"  # gathering, registry, spec or evaluation failed
+    NO_SPEC = "no-spec"  # the image has no compatibility spec attached
+
+
+class HostStatus(StrEnum):
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    ERROR = "error"  # reachable, but gathering its features failed
+
+
+class SpecStatus(StrEnum):
+    OK = "ok"
+    NO_SPEC = "no-spec"
+    ERROR = "error"  # registry or spec error; the reason is in `spec_error`
+
+
+class FleetResultError(FleetcompatError):
+    """A fleet result document is unreadable, invalid against its schema, or inconsistent."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunMeta:
+    started_at: str  # RFC 3339, UTC
+    duration_s: float | None = None  # None: the builder fills in the time since it was created
+    tool_version: str = __version__
+    inventory: str | None = None
+    limit: str | None = None
+
+    @classmethod
+    def now(cls, *, inventory: str | None = None, limit: str | None = None) -> RunMeta:
+        started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return cls(started_at=started, inventory=inventory, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class SetInfo:
+    index: int  # position in the spec's compatibilities list
+    weight: int
+    tag: str
+    description: str
+
+
+@dataclass(slots=True)
+class ImageInfo:
+    alias: str
+    reference: str  # image reference or spec file the user named
+    digest: str | None = None  # resolved image manifest digest
+    spec_digest: str | None = None  # digest of the compatibility artifact (or of the spec file)
+    spec_source: str | None = None  # where the spec came from, e.g. "referrer sha256:..", "file specs/x.yaml"
+    spec_status: SpecStatus = SpecStatus.OK
+    spec_error: str | None = None
+    tags: tuple[str, ...] = ()  # `--tags` used to select sets
+    sets: tuple[SetInfo, ...] = ()  # the evaluated sets, for headings; outcomes refer to them by index
+
+    def set_info(self, index: int | None) -> SetInfo | None:
+        return next((s for s in self.sets if s.index == index), None)
+
+
+@dataclass(frozen=True, slots=True)
+class FailingExpression:
+    element: str | None  # None for matchName
+    expected: MatchExpression
+    actual: str | tuple[str, ...] | None  # as in ExpressionResult; tuple = element names (matchName)
+    present: bool
+    evaluated: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FailingTerm:
+    feature: str
+    any_of: int | None  # index of the matchAny element, None for matchFeatures
+    feature_present: bool
+    expressions: tuple[FailingExpression, ...]  # only the expressions that did not match
+    instance_count: int = 0
+    instance_index: int | None = None  # the closest instance
+
+
+@dataclass(frozen=True, slots=True)
+class FailingRule:
+    set_index: int
+    rule: str
+    terms: tuple[FailingTerm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One image on one host. Identical outcomes are one shared object (and one JSON entry)."""
+
+    status: Status
+    best_set: int | None = None  # SetInfo.index of the chosen set when compatible
+    failing: tuple[FailingRule, ...] = ()  # failing rules of every evaluated set (also when compatible)
+    reason: str | None = None  # for error outcomes that are specific to this host × image
+
+
+@dataclass(slots=True)
+class HostResult:
+    name: str
+    groups: tuple[str, ...]
+    status: HostStatus
+    reason: str | None  # why unreachable / gathering failed
+    profile: str | None  # hardware-profile key: identical hardware (as the audited specs see it) = same key
+    summary: dict[str, Any] | None  # the gatherer's free-form hardware summary
+    outcomes: dict[str, Outcome]  # image alias -> outcome, for every image in the run
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileGroup:
+    """Hosts with one hardware profile and identical outcomes: one row in a fleet matrix."""
+
+    profile: str | None
+    host_status: HostStatus
+    outcomes: tuple[Outcome, ...]  # in FleetResult.images order
+    hosts: tuple[HostResult, ...]
+
+
+@dataclass(slots=True)
+class FleetResult:
+    run: RunMeta
+    images: list[ImageInfo]
+    hosts: list[HostResult]
+
+    def image(self, alias: str) -> ImageInfo:
+        for image in self.images:
+            if image.alias == alias:
+                return image
+        raise FleetResultError(f"no image {alias!r} in this result (images: {', '.join(self.aliases()) or 'none'})")
+
+    def aliases(self) -> list[str]:
+        return [i.alias for i in self.images]
+
+    def status_counts(self, alias: str) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for host in self.hosts:
+            counts[host.outcomes[alias].status] += 1
+        return counts
+
+    def host_status_counts(self) -> dict[HostStatus, int]:
+        counts = dict.fromkeys(HostStatus, 0)
+        for host in self.hosts:
+            counts[host.status] += 1
+        return counts
+
+    def profile_groups(self) -> list[ProfileGroup]:
+        """Collapse hosts with the same profile, host status and per-image outcomes; largest group first."""
+        aliases = self.aliases()
+        members: dict[tuple, list[HostResult]] = {}
+        for host in self.hosts:
+            key = (host.profile, host.status, tuple(host.outcomes[a] for a in aliases))
+            members.setdefault(key, []).append(host)
+        groups = [ProfileGroup(k[0], k[1], k[2], tuple(v)) for k, v in members.items()]
+        groups.sort(key=lambda g: (-len(g.hosts), g.hosts[0].name))
+        return groups
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, doc: Any, where: str = "fleet result") -> FleetResult:
+        """Validate against the schema and cross-check references; FleetResultError names the first problem."""
+        validate_document(doc, where)
+        return _decode(doc, where)
+
+    def dump(self, path: str | Path) -> None:
+        Path(path).write_text(dumps(self.to_dict()), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> FleetResult:
+        where = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FleetResultError(f"cannot read fleet result: {getattr(exc, 'strerror', None) or exc}",
+                                   where=where) from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FleetResultError(f"not JSON: {exc.msg}", where=f"{where}:{exc.lineno}:{exc.colno}") from None
+        return cls.from_dict(doc, where)
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    """Compact JSON, one line per host so that diffs and `grep` stay useful at 10,000 hosts."""
+    head = {k: v for k, v in doc.items() if k != "hosts"}
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+    hosts = ",\n".join(json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in doc["hosts"])
+    return f'{text},\n"hosts":[\n{hosts}\n]}}\n'
+
+
+# ---------------------------------------------------------------------------------------------- builder
+
+
+class FleetResultBuilder:
+    """Collects one audit run. Call `add_image` for every image first (its spec's feature names make up the
+    hardware profile), then `add_host` for every host, then `add_evaluation`/`add_error` per host × image, then
+    `build()`. Host × image cells that got nothing are derived: unreachable/error hosts, no-spec/error images, and
+    otherwise an `error` outcome "not evaluated".
+    """
+
+    def __init__(self, run: RunMeta) -> None:
+        self._run = run
+        self._started = time.perf_counter()
+        self._images: dict[str, ImageInfo] = {}
+        self._hosts: dict[str, HostResult] = {}
+        self._feature_names: set[str] = set()
+        self._interned: dict[Outcome, Outcome] = {}
+
+    def add_image(self, alias: str, reference: str, *, spec: Spec | None = None, digest: str | None = None,
+                  spec_digest: str | None = None, spec_source: str | None = None,
+                  spec_status: SpecStatus | str = SpecStatus.OK, spec_error: str | None = None,
+                  tags: Iterable[str] = ()) -> None:
+        if alias in self._images:
+            raise ValueError(f"image {alias!r} added twice")
+        status = SpecStatus.ERROR if spec_error else SpecStatus(spec_status)
+        if status is SpecStatus.ERROR and not spec_error:
+            raise ValueError(f"image {alias!r}: spec_status error needs spec_error (the reason)")
+        sets = ()
+        if spec is not None:
+            self._feature_names |= spec.feature_names()
+            tag_list = [t for t in tags if t]
+            sets = tuple(SetInfo(i, c.weight, c.tag, c.description) for i, c in enumerate(spec.compatibilities)
+                         if not tag_list or c.tag in tag_list)
+        self._images[alias] = ImageInfo(alias, reference, digest, spec_digest, spec_source, status, spec_error,
+                                        tuple(tags), sets)
+
+    def add_host(self, name: str, groups: Iterable[str] = (), summary: Mapping[str, Any] | None = None,
+                 status: HostStatus | str = HostStatus.OK, reason: str | None = None,
+                 features: Features | None = None) -> None:
+        """`features` (optional) adds the host's values of every feature the specs mention to its profile key."""
+        if name in self._hosts:
+            raise ValueError(f"host {name!r} added twice")
+        host_status = HostStatus(status)
+        if host_status is not HostStatus.OK and not reason:
+            raise ValueError(f"host {name!r}: status {host_status} needs a reason")
+        summary_dict = dict(summary) if summary is not None else None
+        profile = profile_key(summary_dict, features, self._feature_names)
+        self._hosts[name] = HostResult(name, tuple(groups), host_status, reason, profile, summary_dict, {})
+
+    def add_evaluation(self, host: str, image_alias: str, evaluation: SpecEvaluation) -> None:
+        self._set(host, image_alias, outcome_from_evaluation(evaluation))
+
+    def add_error(self, host: str, image_alias: str, reason: str) -> None:
+        """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`)."""
+        self._set(host, image_alias, Outcome(Status.ERROR, reason=reason))
+
+    def _set(self, host: str, image_alias: str, outcome: Outcome) -> None:
+        if image_alias not in self._images:
+            raise ValueError(f"unknown image {image_alias!r}; call add_image first")
+        target = self._hosts.get(host)
+        if target is None:
+            raise ValueError(f"unknown host {host!r}; call add_host first")
+        if target.status is not HostStatus.OK:
+            raise ValueError(f"host {host!r} is {target.status}; it has no per-image outcomes")
+        image = self._images[image_alias]
+        if image.spec_status is not SpecStatus.OK:
+            raise ValueError(f"image {image_alias!r} is {image.spec_status}; it has no per-host outcomes")
+        target.outcomes[image_alias] = self._interned.setdefault(outcome, outcome)
+
+    def build(self, duration_s: float | None = None) -> FleetResult:
+        run = self._run
+        if duration_s is not None or run.duration_s is None:
+            elapsed = duration_s if duration_s is not None else time.perf_counter() - self._started
+            run = replace(run, duration_s=round(elapsed, 3))
+        derived = {
+            Status.UNREACHABLE: Outcome(Status.UNREACHABLE), Status.ERROR: Outcome(Status.ERROR),
+            Status.NO_SPEC: Outcome(Status.NO_SPEC),
+        }
+        missing = Outcome(Status.ERROR, reason="not evaluated")
+        hosts = []
+        for host in self._hosts.values():
+            outcomes = {}
+            for alias, image in self._images.items():
+                if host.status is HostStatus.UNREACHABLE:
+                    outcome = derived[Status.UNREACHABLE]
+                elif host.status is HostStatus.ERROR or image.spec_status is SpecStatus.ERROR:
+                    outcome = derived[Status.ERROR]
+                elif image.spec_status is SpecStatus.NO_SPEC:
+                    outcome = derived[Status.NO_SPEC]
+                else:
+                    outcome = host.outcomes.get(alias, missing)
+                outcomes[alias] = outcome
+            hosts.append(replace(host, outcomes=outcomes))
+        return FleetResult(run, list(self._images.values()), hosts)
+
+
+def outcome_from_evaluation(evaluation: SpecEvaluation) -> Outcome:
+    failing = tuple(
+        FailingRule(result.index, rule.name, _failing_terms(rule))
+        for result in evaluation.sets for rule in result.rules if not rule.matched
+    )
+    best = evaluation.best
+    if evaluation.compatible:
+        return Outcome(Status.COMPATIBLE, best.index if best else None, failing)
+    return Outcome(Status.INCOMPATIBLE, None, failing)
+
+
+def _failing_terms(rule: RuleResult) -> tuple[FailingTerm, ...]:
+    terms = [_failing_term(t, None) for t in rule.match_features if not t.matched]
+    if rule.match_any and not any(all(t.matched for t in el) for el in rule.match_any):
+        terms.extend(_failing_term(t, i) for i, el in enumerate(rule.match_any) for t in el if not t.matched)
+    return tuple(terms)
+
+
+def _failing_term(term: TermResult, any_of: int | None) -> FailingTerm:
+    expressions = tuple(
+        FailingExpression(e.element, e.expression, tuple(e.actual) if isinstance(e.actual, list) else e.actual,
+                          e.present, e.evaluated)
+        for e in term.expressions if not e.matched
+    )
+    return FailingTerm(term.feature, any_of, term.feature_present, expressions, term.instance_count,
+                       term.instance_index)
+
+
+def profile_key(summary: Mapping[str, Any] | None, features: Features | None,
+                feature_names: Iterable[str]) -> str | None:
+    """Hash of the hardware summary plus the host's values of the features the specs mention (16 hex digits)."""
+    if summary is None and features is None:
+        return None
+    projection: dict[str, Any] = {}
+    if features is not None:
+        for name in sorted(set(feature_names)):
+            if name in features.flags:
+                projection[f"f:{name}"] = sorted(features.flags[name])
+            if name in features.attributes:
+                projection[f"a:{name}"] = features.attributes[name]
+            if name in features.instances:
+                projection[f"i:{name}"] = sorted(json.dumps(i, sort_keys=True) for i in features.instances[name])
+    canonical = json.dumps({"summary": summary, "features": projection}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------- JSON
+
+
+def _encode(result: FleetResult) -> dict[str, Any]:
+    outcome_index: dict[Outcome, int] = {}
+    profiles: dict[str, dict[str, Any]] = {}
+    hosts = []
+    for host in result.hosts:
+        cells = {}
+        for alias, outcome in host.outcomes.items():
+            cells[alias] = outcome_index.setdefault(outcome, len(outcome_index))
+        if host.profile is not None and host.profile not in profiles:
+            profiles[host.profile] = {"summary": host.summary}
+        hosts.append({"name": host.name, "groups": list(host.groups), "status": str(host.status),
+                      "reason": host.reason, "profile": host.profile, "images": cells})
+    run = result.run
+    return {
+        "schema": SCHEMA_ID,
+        "run": {"startedAt": run.started_at, "durationSeconds": run.duration_s,
+                "tool": f"fleetcompat {run.tool_version}", "inventory": run.inventory, "limit": run.limit},
+        "images": [_encode_image(i) for i in result.images],
+        "profiles": profiles,
+        "outcomes": [_encode_outcome(o) for o in outcome_index],
+        "hosts": hosts,
+    }
+
+
+def _encode_image(image: ImageInfo) -> dict[str, Any]:
+    return {
+        "alias": image.alias, "reference": image.reference, "digest": image.digest, "specDigest": image.spec_digest,
+        "specSource": image.spec_source, "specStatus": str(image.spec_status), "specError": image.spec_error,
+        "tags": list(image.tags),
+        "sets": [{"index": s.index, "weight": s.weight, "tag": s.tag, "description": s.description}
+                 for s in image.sets],
+    }
+
+
+def _encode_outcome(outcome: Outcome) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": str(outcome.status)}
+    if outcome.best_set is not None:
+        out["bestSet"] = outcome.best_set
+    if outcome.reason is not None:
+        out["reason"] = outcome.reason
+    if outcome.failing:
+        out["failingRules"] = [
+            {"set": r.set_index, "rule": r.rule, "terms": [_encode_term(t) for t in r.terms]} for r in outcome.failing
+        ]
+    return out
+
+
+def _encode_term(term: FailingTerm) -> dict[str, Any]:
+    out: dict[str, Any] = {"feature": term.feature, "featurePresent": term.feature_present}
+    if term.any_of is not None:
+        out["anyOf"] = term.any_of
+    if term.instance_count:
+        out["instanceCount"] = term.instance_count
+        out["instanceIndex"] = term.instance_index
+    out["expressions"] = [
+        {"element": e.element, "expected": e.expected.as_dict(),
+         "actual": list(e.actual) if isinstance(e.actual, tuple) else e.actual,
+         "present": e.present, "evaluated": e.evaluated}
+        for e in term.expressions
+    ]
+    return out
+
+
+def _decode(doc: dict[str, Any], where: str) -> FleetResult:
+    run_doc = doc["run"]
+    tool = run_doc["tool"]
+    run = RunMeta(run_doc["startedAt"], run_doc["durationSeconds"], tool.removeprefix("fleetcompat "),
+                  run_doc["inventory"], run_doc["limit"])
+    images = [
+        ImageInfo(i["alias"], i["reference"], i["digest"], i["specDigest"], i["specSource"],
+                  SpecStatus(i["specStatus"]), i["specError"], tuple(i["tags"]),
+                  tuple(SetInfo(s["index"], s["weight"], s["tag"], s["description"]) for s in i["sets"]))
+        for i in doc["images"]
+    ]
+    aliases = [i.alias for i in images]
+    if len(set(aliases)) != len(aliases):
+        raise FleetResultError("image aliases are not unique", where=f"{where}: images")
+    outcomes = [_decode_outcome(o) for o in doc["outcomes"]]
+    profiles = doc["profiles"]
+    hosts = []
+    seen: set[str] = set()
+    for n, h in enumerate(doc["hosts"]):
+        at = f"{where}: hosts[{n}] ({h['name']})"
+        if h["name"] in seen:
+            raise FleetResultError("duplicate host name", where=at)
+        seen.add(h["name"])
+        if sorted(h["images"]) != sorted(aliases):
+            raise FleetResultError(f"images {sorted(h['images'])} do not match the run's images {sorted(aliases)}",
+                                   where=at)
+        if h["profile"] is not None and h["profile"] not in profiles:
+            raise FleetResultError(f"unknown profile {h['profile']!r}", where=at)
+        cells = {}
+        for alias in aliases:
+            index = h["images"][alias]
+            if index >= len(outcomes):
+                raise FleetResultError(f"image {alias!r}: outcome {index} does not exist ({len(outcomes)} outcomes)",
+                                       where=at)
+            cells[alias] = outcomes[index]
+        summary = profiles[h["profile"]]["summary"] if h["profile"] is not None else None
+        hosts.append(HostResult(h["name"], tuple(h["groups"]), HostStatus(h["status"]), h["reason"], h["profile"],
+                                summary, cells))
+    return FleetResult(run, images, hosts)
+
+
+def _decode_outcome(doc: dict[str, Any]) -> Outcome:
+    failing = tuple(
+        FailingRule(r["set"], r["rule"], tuple(
+            FailingTerm(t["feature"], t.get("anyOf"), t["featurePresent"], tuple(
+                FailingExpression(
+                    e["element"],
+                    MatchExpression(e["expected"]["op"], tuple(e["expected"].get("value", ())),
+                                    e["expected"].get("type", "")),
+                    tuple(e["actual"]) if isinstance(e["actual"], list) else e["actual"],
+                    e["present"], e["evaluated"])
+                for e in t["expressions"]), t.get("instanceCount", 0), t.get("instanceIndex"))
+            for t in r["terms"]))
+        for r in doc.get("failingRules", ())
+    )
+    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"))
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The published JSON Schema of this document version (package data)."""
+    text = resources.files("fleetcompat.results").joinpath("schema", SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def validate_document(doc: Any, where: str = "fleet result") -> None:
+    """Raise FleetResultError (one line: where, JSON path, problem) unless `doc` is a valid v1 fleet result."""
+    if isinstance(doc, dict) and isinstance(doc.get("schema"), str) and doc["schema"] != SCHEMA_ID:
+        raise FleetResultError(f"unsupported document schema {doc['schema']!r} (this fleetcompat reads {SCHEMA_ID})",
+                               where=where)
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(doc))
+    if error is not None:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path) or "(document)"
+        message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+        raise FleetResultError(f"does not match {SCHEMA_ID}: {path}: {message}", where=where)

@@ -1,0 +1,150 @@
+"""Synthetic fleets built the way the audit builds them: real specs, real features, real `evaluate_spec`, the
+builder API. Shared by tests/reports and bench/report.py; no hand-written result JSON."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from fleetcompat.engine import evaluate_spec
+from fleetcompat.features.model import Features
+from fleetcompat.results.fleet import FleetResult, FleetResultBuilder, HostStatus, RunMeta, SpecStatus
+from fleetcompat.spec import parse_spec
+
+GPU_SPEC = """
+version: v1alpha1
+compatibilities:
+- description: "{description}"
+  weight: 10
+  tag: gpu
+  rules:
+  - name: nvidia gpu and avx512
+    matchFeatures:
+    - feature: pci.device
+      matchExpressions:
+        vendor: {{op: In, value: ["10de"]}}
+        class: {{op: In, value: ["0302", "0300"]}}
+    - feature: cpu.cpuid
+      matchExpressions:
+        AVX512F: {{op: Exists}}
+    - feature: kernel.version
+      matchExpressions:
+        major: {{op: Gt, value: ["{kernel_min}"]}}
+- description: generic fallback
+  weight: 1
+  tag: cpu
+  rules:
+  - name: avx2
+    matchFeatures:
+    - feature: cpu.cpuid
+      matchExpressions:
+        AVX2: {{op: Exists}}
+    matchAny:
+    - matchFeatures:
+      - feature: kernel.loadedmodule
+        matchExpressions:
+          vfio-pci: {{op: Exists}}
+    - matchFeatures:
+      - feature: cpu.model
+        matchExpressions:
+          vendor_id: {{op: In, value: ["{vendor}"]}}
+"""
+
+
+def spec_text(description: str = "needs an NVIDIA GPU", kernel_min: int = 4, vendor: str = "Intel") -> str:
+    return GPU_SPEC.format(description=description.replace('"', '\\"'), kernel_min=kernel_min, vendor=vendor)
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """One hardware profile: the features the gatherer would find and its summary."""
+
+    avx512: bool
+    avx2: bool
+    vendor: str
+    gpu: bool
+    kernel_major: int
+    vfio: bool
+    model: str = "Xeon Gold 6338"
+    extra_feature: str = "plain"
+    gpus: tuple[str, ...] = field(default=())
+
+    def features(self) -> Features:
+        cpuid = {"SSE4": {}}
+        if self.avx2:
+            cpuid["AVX2"] = {}
+        if self.avx512:
+            cpuid["AVX512F"] = {}
+        devices = [{"vendor": "8086", "class": "0200", "device": "1572"}]
+        if self.gpu:
+            devices.append({"vendor": "10de", "class": "0302", "device": "20b5"})
+        return Features(
+            flags={"cpu.cpuid": cpuid, "kernel.loadedmodule": {"vfio-pci": {}} if self.vfio else {"ext4": {}}},
+            attributes={"kernel.version": {"major": str(self.kernel_major), "full": f"{self.kernel_major}.1.0"},
+                        "cpu.model": {"vendor_id": self.vendor, "family": "6"},
+                        "custom.label": {"value": self.extra_feature}},
+            instances={"pci.device": devices},
+        )
+
+    def summary(self) -> dict:
+        return {
+            "cpu": {"vendor": self.vendor, "model": self.model},
+            "kernel": f"{self.kernel_major}.1.0",
+            "os": "Debian GNU/Linux 12",
+            "gpus": [{"vendor": "10de", "device": "20b5", "name": name} for name in self.gpus],
+            "nics": [{"vendor": "8086", "device": "1572", "name": "Ethernet Controller X710 for 10GbE SFP+"}],
+            "numa_nodes": 2,
+        }
+
+
+def random_hardware(rng: random.Random, index: int) -> Hardware:
+    gpu = rng.random() < 0.4
+    return Hardware(
+        avx512=rng.random() < 0.5, avx2=rng.random() < 0.9, vendor=rng.choice(["Intel", "AMD"]), gpu=gpu,
+        kernel_major=rng.choice([4, 5, 6]), vfio=rng.random() < 0.5, model=f"CPU model {index % 37}",
+        gpus=("NVIDIA A100 80GB PCIe",) if gpu else (),
+    )
+
+
+def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, unreachable: int = 0,
+                gather_errors: int = 0, no_spec_images: int = 0, spec_error_images: int = 0,
+                hostile: bool = False) -> FleetResult:
+    """A fleet of `n_hosts` spread over `n_profiles` hardware profiles and `n_images` images."""
+    rng = random.Random(seed)
+    bad = '<script>window.__xss=1</script>"><img src=x onerror="window.__xss=2">' if hostile else ""
+    builder = FleetResultBuilder(RunMeta.now(inventory=f"inventory/prod.ini{bad}", limit=None))
+    specs = {}
+    for i in range(n_images):
+        alias = f"app-{i:02d}{bad if i == 0 else ''}"
+        if i < no_spec_images:
+            builder.add_image(alias, f"registry.example/app{i}:1.0", spec_status=SpecStatus.NO_SPEC)
+            continue
+        if i < no_spec_images + spec_error_images:
+            builder.add_image(alias, f"registry.example/app{i}:1.0",
+                              spec_error=f"registry.example/app{i}:1.0: 401 Unauthorized{bad}")
+            continue
+        spec = parse_spec(spec_text(description=f"needs a GPU{bad}", kernel_min=3 + i % 3,
+                                    vendor="Intel" if i % 2 else "AMD"), f"specs/app{i}.yaml")
+        specs[alias] = spec
+        builder.add_image(alias, f"registry.example/app{i}:1.0", spec=spec, digest=f"sha256:{i:064x}",
+                          spec_digest=f"sha256:{i + 1000:064x}", spec_source=f"referrer of registry.example/app{i}")
+    profiles = [random_hardware(rng, p) for p in range(n_profiles)]
+    if hostile:
+        profiles[0] = Hardware(True, True, f"Intel{bad}</script>", True, 6, True, model=f"</script>{bad}",
+                               extra_feature=bad, gpus=(f"GPU {bad}",))
+    for h in range(n_hosts):
+        name = f"node-{h:05d}.dc{h % 3}.example{bad if h == 0 else ''}"
+        groups = [f"dc{h % 3}", "gpu" if h % 2 else "cpu"] + ([f"grp{bad}"] if hostile and h == 0 else [])
+        if h < unreachable:
+            builder.add_host(name, groups, status=HostStatus.UNREACHABLE,
+                             reason=f"ssh: connect to host {name} port 22: Connection timed out")
+            continue
+        if h < unreachable + gather_errors:
+            builder.add_host(name, groups, status=HostStatus.ERROR, reason="gather: /sys/bus/pci unreadable")
+            continue
+        hardware = profiles[h % n_profiles]
+        features = hardware.features()
+        builder.add_host(name, groups, hardware.summary(), features=features)
+        for alias, spec in specs.items():
+            builder.add_evaluation(name, alias, evaluate_spec(spec, features))
+    return builder.build(duration_s=12.5)
