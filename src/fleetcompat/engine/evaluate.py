@@ -15,6 +15,8 @@ from fleetcompat.results.model import ExpressionResult, RuleResult, SetResult, S
 from fleetcompat.spec.model import Compatibility, FeatureMatcherTerm, GroupRule, Spec
 
 RULE_MATCHED = "rule.matched"
+# Attributes that identify an instance for a reader ("which NIC"): results show them next to the compared ones.
+INSTANCE_IDENTITY = frozenset({"name", "vendor", "device", "class"})
 
 
 class NoSetSelected(FleetcompatError):
@@ -85,11 +87,12 @@ def _eval_term(term: FeatureMatcherTerm, features: Features, rule_matched: dict[
             results.append(ExpressionResult(term.feature, None, term.match_name, False, None, True, False,
                                             evaluated=False))
 
-    count = len(instances) if instances else 0
-    return TermResult(
-        term.feature, ok, True, results, instance_count=count, instance_index=inst_index,
-        instance=dict(instances[inst_index]) if instances and inst_index is not None else None,
-    )
+    shown_instance = None
+    if instances and inst_index is not None:
+        wanted = INSTANCE_IDENTITY.union(element for element, _ in exprs)
+        shown_instance = {k: v for k, v in instances[inst_index].items() if k in wanted}
+    return TermResult(term.feature, ok, True, results, instance_count=len(instances) if instances else 0,
+                      instance_index=inst_index, instance=shown_instance)
 
 
 def _match_instances(exprs, instances):

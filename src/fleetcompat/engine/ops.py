@@ -103,9 +103,7 @@ def compile_expression(op: str, values: tuple[str, ...], kind: str) -> Matcher:
                 patterns.append(re2.compile(pattern))
             except re2.error as exc:
                 raise BoundError(f"value[{i}] {pattern!r} is not a valid RE2 regexp: {exc}") from None
-        return lambda valid, value: (
-            valid and value is not None and any(p.search(value) is not None for p in patterns)
-        )
+        return _regexp_matcher(patterns)
     if op in ONE_BOUND_OPS or op in TWO_BOUND_OPS:
         if kind not in ("", "version"):
             raise BoundError(f"type {kind!r} is not supported (only \"version\")")
@@ -124,6 +122,27 @@ def compile_expression(op: str, values: tuple[str, ...], kind: str) -> Matcher:
             raise BoundError(f"bounds must be increasing for {op} (NFD rejects {list(values)})")
         return _comparison(op, bounds, parse, kind)
     raise BoundError(f"unknown op {op!r}")
+
+
+_REGEXP_MEMO_LIMIT = 1 << 16
+
+
+def _regexp_matcher(patterns: list) -> Matcher:
+    # The same strings (CPU flag names, module names, vendor ids) recur on every host of a fleet; remembering
+    # each string's answer makes a fleet cost one RE2 search per distinct string, not per host.
+    memo: dict[str, bool] = {}
+
+    def match(valid: bool, value: str | None) -> bool:
+        if not valid or value is None:
+            return False
+        hit = memo.get(value)
+        if hit is None:
+            hit = any(p.search(value) is not None for p in patterns)
+            if len(memo) < _REGEXP_MEMO_LIMIT:
+                memo[value] = hit
+        return hit
+
+    return match
 
 
 def _comparison(op: str, bounds: list, parse: Callable[[str], object], kind: str) -> Matcher:
