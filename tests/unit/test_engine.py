@@ -247,3 +247,10 @@ def test_closest_instance_is_reported_for_instance_terms():
     assert term.matched is False and term.instance_index == 1 and term.instance_count == 2
     assert [(e.element, e.actual, e.matched) for e in term.expressions] == [
         ("vendor", "10de", True), ("class", "0300", False)]
+
+
+def test_match_name_actual_lists_are_bounded():
+    many = features(attrs={"kernel.config": {f"OPT_{i:04d}": "y" for i in range(2000)}})
+    result = evaluate_spec(one_term("- feature: kernel.config\n  matchName: {op: In, value: [NOPE]}"), many)
+    actual = result.sets[0].rules[0].match_features[0].expressions[0].actual
+    assert len(actual) == 33 and actual[0] == "OPT_0000" and actual[-1] == "… (+1968 more)"

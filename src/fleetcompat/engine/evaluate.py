@@ -17,6 +17,7 @@ from fleetcompat.spec.model import Compatibility, FeatureMatcherTerm, GroupRule,
 RULE_MATCHED = "rule.matched"
 # Attributes that identify an instance for a reader ("which NIC"): results show them next to the compared ones.
 INSTANCE_IDENTITY = frozenset({"name", "vendor", "device", "class"})
+MAX_NAMES_SHOWN = 32
 
 
 class NoSetSelected(FleetcompatError):
@@ -41,7 +42,6 @@ def _eval_term(term: FeatureMatcherTerm, features: Features, rule_matched: dict[
     inst_index = None
     if term.match_expressions is not None:
         ok = flags is not None or attrs is not None
-        kv_matched = []
         for element, expr in exprs:
             match = expr.compiled
             in_flags = flags is not None and element in flags
@@ -55,7 +55,6 @@ def _eval_term(term: FeatureMatcherTerm, features: Features, rule_matched: dict[
                 hit = k_ok or v_ok
             if not hit:
                 ok = False
-            kv_matched.append(hit)
             actual = attrs[element] if in_attrs else ("(flag)" if in_flags else None)
             results.append(ExpressionResult(term.feature, element, expr, hit, actual, in_flags or in_attrs, hit))
         if instances:
@@ -81,8 +80,8 @@ def _eval_term(term: FeatureMatcherTerm, features: Features, rule_matched: dict[
             match = term.match_name.compiled
             hits = [n for n in names if match(True, n)]
             ok = bool(hits)
-            shown = hits if hits else sorted(set(names))
-            results.append(ExpressionResult(term.feature, None, term.match_name, ok, shown, bool(names), ok))
+            results.append(ExpressionResult(term.feature, None, term.match_name, ok,
+                                            _some_names(hits if hits else sorted(set(names))), bool(names), ok))
         else:
             results.append(ExpressionResult(term.feature, None, term.match_name, False, None, True, False,
                                             evaluated=False))
@@ -93,6 +92,13 @@ def _eval_term(term: FeatureMatcherTerm, features: Features, rule_matched: dict[
         shown_instance = {k: v for k, v in instances[inst_index].items() if k in wanted}
     return TermResult(term.feature, ok, True, results, instance_count=len(instances) if instances else 0,
                       instance_index=inst_index, instance=shown_instance)
+
+
+def _some_names(names: list[str]) -> list[str]:
+    """Element names for a reader: the first few, then a count (kernel.config alone has thousands)."""
+    if len(names) <= MAX_NAMES_SHOWN:
+        return names
+    return [*names[:MAX_NAMES_SHOWN], f"… (+{len(names) - MAX_NAMES_SHOWN} more)"]
 
 
 def _match_instances(exprs, instances):
