@@ -41,8 +41,13 @@ req=requirements/controller.txt
 stamp=".venv/.installed-$(cat requirements/*.txt pyproject.toml | sha256sum | cut -c1-16)-$want_test"
 if [ ! -e "$stamp" ]; then
   echo "setup: installing $req"
-  .venv/bin/python -m pip install -q -r "$req" 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q --no-deps -e . 2>&1 | grep -Ev 'WARNING: Location|BuildBackendWarning' || true
+  log=.venv/setup.log
+  if ! { .venv/bin/python -m pip install -q -r "$req" && .venv/bin/python -m pip install -q --no-deps -e .; } \
+      >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: pip install failed (log above, also in $log)" >&2
+    exit 2
+  fi
   .venv/bin/python -c 'import fleetcompat, re2, yaml, tabulate' # fail loudly if the install did not work
   rm -f .venv/.installed-*
   touch "$stamp"
