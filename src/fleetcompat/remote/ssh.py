@@ -1,0 +1,202 @@
+"""The paramiko direct mode: gather hosts over SSH with no Ansible and no OpenSSH client.
+
+For each host: connect (keys from --identity, the agent and ~/.ssh; the host key must be in known_hosts unless
+new keys are accepted explicitly), run `python3 -c BOOTSTRAP` with the zipped gatherer on stdin, read one JSON
+document. Hosts run in parallel on a bounded thread pool, each under its own deadline. The statuses are the ones
+the Ansible path records: `unreachable` (no SSH session: refused, timeout, DNS, authentication, host key) and
+`error` (reached, but gathering failed), each with the reason; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import select
+import shlex
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from fleetcompat.remote.payload import BOOTSTRAP, package_zip
+from fleetcompat.remote.target import Target
+from fleetcompat.results.fleet import HostStatus
+
+DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
+_READ_CHUNK = 65536
+_STDERR_SHOWN = 300
+
+
+@dataclass(frozen=True, slots=True)
+class SshOptions:
+    user: str | None = None  # login user for targets without `user@` (default: the local user)
+    identity_files: tuple[str, ...] = ()  # tried before the agent and ~/.ssh/id_*
+    known_hosts: str = DEFAULT_KNOWN_HOSTS
+    accept_new_host_keys: bool = False  # like OpenSSH's StrictHostKeyChecking=accept-new
+    timeout: float = 30.0  # per host: connect, authenticate, gather
+    python: str = "python3"  # the interpreter on the host
+    root: str = "/"  # gather below this prefix on the host (a test root, a mounted image)
+    sources: tuple[str, ...] | None = None  # gatherer sources; None = all
+    parallel: int = 16
+
+
+@dataclass(slots=True)
+class RemoteHost:
+    target: Target
+    status: HostStatus
+    reason: str | None = None
+    features: dict[str, Any] | None = None  # NFD `Features` JSON
+    summary: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+
+class _Unreachable(Exception):
+    pass
+
+
+class _GatherFailed(Exception):
+    pass
+
+
+class _UnknownHostKey(paramiko.SSHException):
+    pass
+
+
+class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
+    """Reject unknown host keys with a clear message, or (explicitly asked) record them like accept-new."""
+
+    _file_lock = threading.Lock()
+
+    def __init__(self, known_hosts: Path, accept_new: bool) -> None:
+        self.known_hosts = known_hosts
+        self.accept_new = accept_new
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        if not self.accept_new:
+            raise _UnknownHostKey(
+                f"host key ({key.get_name()} SHA256:{key.fingerprint.split(':', 1)[-1]}) is not in "
+                f"{self.known_hosts}: verify it and add it (e.g. ssh-keyscan), or pass --accept-new-host-keys")
+        with self._file_lock:
+            self.known_hosts.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.known_hosts, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a") as out:
+                out.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+        client.get_host_keys().add(hostname, key.get_name(), key)
+
+
+def _connect(target: Target, options: SshOptions, deadline: float) -> paramiko.SSHClient:
+    known_hosts = Path(options.known_hosts).expanduser()
+    client = paramiko.SSHClient()
+    if known_hosts.exists():
+        client.get_host_keys().load(str(known_hosts))
+    client.set_missing_host_key_policy(_HostKeyPolicy(known_hosts, options.accept_new_host_keys))
+    user = target.user or options.user or getpass.getuser()
+    remaining = max(0.1, deadline - time.monotonic())
+    where = f"{target.host}:{target.port}"
+    try:
+        client.connect(target.host, target.port, username=user,
+                       key_filename=[str(Path(k).expanduser()) for k in options.identity_files] or None,
+                       timeout=remaining, banner_timeout=remaining, auth_timeout=remaining,
+                       channel_timeout=remaining, allow_agent=True, look_for_keys=True)
+    except _UnknownHostKey as exc:
+        raise _Unreachable(f"{where}: {exc}") from None
+    except paramiko.BadHostKeyException as exc:
+        raise _Unreachable(f"{where}: host key mismatch: the host sent {exc.key.get_name()} "
+                           f"SHA256:{exc.key.fingerprint.split(':', 1)[-1]}, {known_hosts} has another key "
+                           "(host reinstalled, or someone in the middle)") from None
+    except paramiko.AuthenticationException as exc:
+        raise _Unreachable(f"{where}: authentication failed for user {user!r} ({exc})") from None
+    except TimeoutError:
+        raise _Unreachable(f"{where}: timed out after {options.timeout:g}s") from None
+    except socket.gaierror as exc:
+        raise _Unreachable(f"{target.host}: cannot resolve host name ({exc.strerror})") from None
+    except paramiko.ssh_exception.NoValidConnectionsError as exc:
+        reasons = sorted({e.strerror or str(e) for e in exc.errors.values()})
+        raise _Unreachable(f"{where}: cannot connect ({'; '.join(reasons)})") from None
+    except OSError as exc:
+        raise _Unreachable(f"{where}: cannot connect ({exc.strerror or exc})") from None
+    except paramiko.SSHException as exc:
+        raise _Unreachable(f"{where}: ssh: {exc}") from None
+    return client
+
+
+def _run_gatherer(client: paramiko.SSHClient, options: SshOptions, deadline: float) -> tuple[bytes, bytes, int]:
+    args = json.dumps({"root": options.root, "sources": list(options.sources) if options.sources else None})
+    command = f"{shlex.quote(options.python)} -c {shlex.quote(BOOTSTRAP)} {shlex.quote(args)}"
+    transport = client.get_transport()
+    assert transport is not None
+    channel = transport.open_session(timeout=max(0.1, deadline - time.monotonic()))
+    try:
+        channel.exec_command(command)
+        channel.sendall(package_zip())
+        channel.shutdown_write()
+        out, err = bytearray(), bytearray()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _GatherFailed(f"gathering did not finish within {options.timeout:g}s")
+            select.select([channel], [], [], min(remaining, 1.0))
+            while channel.recv_ready():
+                out += channel.recv(_READ_CHUNK)
+            while channel.recv_stderr_ready():
+                err += channel.recv_stderr(_READ_CHUNK)
+            if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                return bytes(out), bytes(err), channel.recv_exit_status()
+    finally:
+        channel.close()
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    text = lines[-1].strip() if lines else "no output on stderr"
+    return text if len(text) <= _STDERR_SHOWN else text[:_STDERR_SHOWN] + "..."
+
+
+def gather_host(target: Target, options: SshOptions) -> RemoteHost:
+    started = time.monotonic()
+    deadline = started + options.timeout
+    client = None
+    try:
+        client = _connect(target, options, deadline)
+        stdout, stderr, code = _run_gatherer(client, options, deadline)
+        if code == 127:
+            raise _GatherFailed(f"{options.python} not found on the host (the gatherer needs Python 3.9+; "
+                                "see --remote-python)")
+        if code != 0:
+            raise _GatherFailed(f"gatherer failed with exit status {code}: {_last_line(stderr)}")
+        try:
+            doc = json.loads(stdout)
+        except ValueError:
+            raise _GatherFailed(f"gatherer printed no JSON document: {_last_line(stderr)}") from None
+        return RemoteHost(target, HostStatus.OK, None, doc["features"], doc.get("summary"),
+                          list(doc.get("warnings") or ()), time.monotonic() - started)
+    except _Unreachable as exc:
+        return RemoteHost(target, HostStatus.UNREACHABLE, str(exc), seconds=time.monotonic() - started)
+    except _GatherFailed as exc:
+        return RemoteHost(target, HostStatus.ERROR, str(exc), seconds=time.monotonic() - started)
+    except (paramiko.SSHException, OSError) as exc:  # the session broke after it was established
+        return RemoteHost(target, HostStatus.ERROR, f"ssh session failed: {exc}", seconds=time.monotonic() - started)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def gather_hosts(targets: Sequence[Target], options: SshOptions) -> list[RemoteHost]:
+    """Every target, in order, each with a status; at most `options.parallel` sessions at a time."""
+    if not targets:
+        return []
+    package_zip()  # build the payload once, before the threads race for it
+    with ThreadPoolExecutor(max_workers=max(1, min(options.parallel, len(targets)))) as pool:
+        return list(pool.map(lambda t: gather_host(t, options), targets))
