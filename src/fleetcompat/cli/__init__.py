@@ -17,6 +17,8 @@ from fleetcompat.errors import EXIT_ERROR, FleetcompatError
 COMMAND_MODULES = (
     "fleetcompat.cli.validate",
     "fleetcompat.cli.spec",
+    "fleetcompat.cli.report",
+    "fleetcompat.cli.gate",
 )
 
 

@@ -108,6 +108,25 @@ class FailingExpression:
     present: bool
     evaluated: bool = True
 
+    def actual_text(self) -> str:
+        """What the host has, in words (as `fleetcompat validate` prints it)."""
+        if not self.evaluated:
+            return "(not evaluated: matchExpressions failed)"
+        if isinstance(self.actual, tuple):
+            if not self.actual:
+                return "(no elements)"
+            more = len(self.actual) - _MAX_NAMES
+            shown = ", ".join(self.actual[:_MAX_NAMES])
+            return f"{shown}, … (+{more})" if more > 0 else shown
+        if self.actual is None:
+            return "(absent)"
+        if self.actual == "(flag)":
+            return "present"
+        return self.actual if self.actual != "" else '""'
+
+
+_MAX_NAMES = 8
+
 
 @dataclass(frozen=True, slots=True)
 class FailingTerm:
@@ -118,12 +137,41 @@ class FailingTerm:
     instance_count: int = 0
     instance_index: int | None = None  # the closest instance
 
+    def note(self) -> str:
+        """Where on the host the values come from, e.g. "closest of 3 instances: #1"."""
+        if not self.feature_present:
+            return "feature absent on host"
+        if self.instance_count == 1:
+            return "the only instance"
+        if self.instance_count:
+            return f"closest of {self.instance_count} instances: #{self.instance_index}"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class FailingRow:
+    """One failing expression, ready to print: what was expected and what the host has."""
+
+    label: str  # "cpu.cpuid.AVX512F", prefixed "(any #2) " inside matchAny
+    expected: str
+    actual: str
+    note: str
+
 
 @dataclass(frozen=True, slots=True)
 class FailingRule:
     set_index: int
     rule: str
     terms: tuple[FailingTerm, ...]
+
+    def rows(self) -> list[FailingRow]:
+        rows = []
+        for term in self.terms:
+            prefix = f"(any #{term.any_of + 1}) " if term.any_of is not None else ""
+            for e in term.expressions:
+                label = term.feature if e.element is None else f"{term.feature}.{e.element}"
+                rows.append(FailingRow(prefix + label, e.expected.describe(), e.actual_text(), term.note()))
+        return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +442,7 @@ def _encode(result: FleetResult) -> dict[str, Any]:
                 "tool": f"fleetcompat {run.tool_version}", "inventory": run.inventory, "limit": run.limit},
         "images": [_encode_image(i) for i in result.images],
         "profiles": profiles,
-        "outcomes": [_encode_outcome(o) for o in outcome_index],
+        "outcomes": [outcome_to_dict(o) for o in outcome_index],
         "hosts": hosts,
     }
 
@@ -409,7 +457,8 @@ def _encode_image(image: ImageInfo) -> dict[str, Any]:
     }
 
 
-def _encode_outcome(outcome: Outcome) -> dict[str, Any]:
+def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
+    """The JSON form of one outcome (an entry of the document's `outcomes` table)."""
     out: dict[str, Any] = {"status": str(outcome.status)}
     if outcome.best_set is not None:
         out["bestSet"] = outcome.best_set
@@ -522,3 +571,33 @@ def validate_document(doc: Any, where: str = "fleet result") -> None:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path) or "(document)"
         message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
         raise FleetResultError(f"does not match {SCHEMA_ID}: {path}: {message}", where=where)
+
+
+def summary_label(summary: Mapping[str, Any] | None) -> str:
+    """A short name for a hardware profile from the gatherer's free-form summary: CPU · GPUs · kernel."""
+    if not summary:
+        return "(no hardware summary)"
+    parts = []
+    cpu = summary.get("cpu")
+    if isinstance(cpu, Mapping):
+        parts.append(" ".join(str(cpu[k]) for k in ("vendor", "model") if cpu.get(k)))
+    elif cpu:
+        parts.append(str(cpu))
+    gpus = summary.get("gpus")
+    if isinstance(gpus, list) and gpus:
+        names = [device_name(g) for g in gpus]
+        counted = {n: names.count(n) for n in names}
+        parts.append(", ".join(f"{c}× {n}" for n, c in counted.items()))
+    if summary.get("kernel"):
+        parts.append(f"kernel {summary['kernel']}")
+    return " · ".join(p for p in parts if p) or "(no hardware summary)"
+
+
+def device_name(device: Any) -> str:
+    """A device's human-readable name where the gatherer found one, else vendor:device ids."""
+    if isinstance(device, Mapping):
+        if device.get("name"):
+            return str(device["name"])
+        ids = ":".join(str(device[k]) for k in ("vendor", "device") if device.get(k))
+        return ids or json.dumps(device, sort_keys=True, default=str)
+    return str(device)

@@ -1,0 +1,120 @@
+"""One self-contained HTML report (no network, opens from a CI artifact): summary with inline SVG bars, the fleet
+matrix with hosts collapsed by hardware profile and outcomes, client-side filters, sorting and drill-down.
+
+Safety: Jinja2 autoescapes every data string in the markup. The matrix data travels as JSON inside
+<script type="application/json"> with <, >, & and U+2028/9 escaped, so no string can close the element; the page's
+script reads it with JSON.parse and builds the DOM with textContent. A Content-Security-Policy allows only the
+page's own script (by hash), so even a mistake here would not run injected code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
+
+from fleetcompat._format.nfd_json import go_json
+from fleetcompat._format.terminal import group_label, share
+from fleetcompat.results.fleet import FleetResult, HostStatus, Outcome, Status, summary_label
+
+if TYPE_CHECKING:
+    from fleetcompat.cli.gate import Decision
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    status: str
+    count: int
+    start: float  # fractions of the bar
+    fraction: float
+
+
+def segments(counts: dict, total: int) -> list[Segment]:
+    out, start = [], 0.0
+    for status, count in counts.items():
+        fraction = count / total if total else 0.0
+        out.append(Segment(str(status), count, start, fraction))
+        start += fraction
+    return out
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("fleetcompat._format", "templates"), autoescape=True,
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("fleetcompat._format").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "s": str(outcome.status), "b": outcome.best_set, "r": outcome.reason,
+        "f": [[rule.set_index, rule.rule, [[r.label, r.expected, r.actual, r.note] for r in rule.rows()]]
+              for rule in outcome.failing],
+    }
+
+
+def payload(result: FleetResult) -> dict[str, Any]:
+    """What the page's script reads: profile groups with their members, interned outcomes and summaries."""
+    outcome_index: dict[Outcome, int] = {}
+    profile_index: dict[str, int] = {}
+    profiles: list[dict[str, Any]] = []
+    group_index: dict[str, int] = {}
+    rows = []
+    for group in result.profile_groups():
+        first = group.hosts[0]
+        if group.profile is not None and group.profile not in profile_index:
+            profile_index[group.profile] = len(profiles)
+            profiles.append({"l": summary_label(first.summary), "s": first.summary})
+        members = [[h.name, [group_index.setdefault(g, len(group_index)) for g in h.groups],
+                    h.reason if group.host_status is not HostStatus.OK else None] for h in group.hosts]
+        row = {
+            "p": profile_index[group.profile] if group.profile is not None else -1,
+            "hs": str(group.host_status),
+            "o": [outcome_index.setdefault(o, len(outcome_index)) for o in group.outcomes],
+            "m": members,
+        }
+        if group.profile is None:
+            row["l"] = group_label(group)
+        rows.append(row)
+    images = [{"alias": i.alias, "reference": i.reference, "digest": i.digest, "specDigest": i.spec_digest,
+               "specSource": i.spec_source, "specStatus": str(i.spec_status), "specError": i.spec_error,
+               "sets": [{"index": s.index, "weight": s.weight, "tag": s.tag, "description": s.description}
+                        for s in i.sets]} for i in result.images]
+    return {"images": images, "outcomes": [_outcome_payload(o) for o in outcome_index], "profiles": profiles,
+            "groups": list(group_index), "rows": rows}
+
+
+class HtmlFormat:
+    def render(self, result: FleetResult, decision: Decision | None = None) -> str:
+        data = payload(result)
+        js = _asset("report.js")
+        script_hash = "sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode()
+        n = len(result.hosts)
+        image_rows = []
+        for image in result.images:
+            counts = result.status_counts(image.alias)
+            image_rows.append({"image": image, "segments": segments(counts, n), "counts": list(counts.values()),
+                               "share": share(counts[Status.COMPATIBLE], n)})
+        return _environment().get_template("report.html.j2").render(
+            result=result,
+            decision=decision,
+            statuses=[str(s) for s in Status],
+            host_segments=segments(result.host_status_counts(), n),
+            image_rows=image_rows,
+            inventory_groups=data["groups"],
+            # Our own code, not data: inserted verbatim. The JSON is escaped for a <script> element by go_json.
+            css=Markup(_asset("report.css")),
+            js=Markup(js),
+            script_hash=script_hash,
+            data_json=Markup(go_json(data)),
+        )

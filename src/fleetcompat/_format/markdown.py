@@ -1,0 +1,76 @@
+"""A Markdown summary for CI step summaries (GitHub `$GITHUB_STEP_SUMMARY`, GitLab MR notes).
+
+Every data string is escaped: GitHub renders inline HTML in Markdown, so `<`, `>` and `&` become entities and
+Markdown punctuation gets a backslash; newlines become spaces so a value cannot end a table row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fleetcompat._format.terminal import share
+from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
+
+# Markdown punctuation that can start emphasis, code, links, tables cells or headings anywhere in a line.
+_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]#!|~])")
+_MAX_ROWS = 25  # GitHub caps a step summary at 1 MiB; the HTML report has everything
+_MAX_FAILING = 3
+
+
+def md(text: object) -> str:
+    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_PUNCTUATION.sub(r"\\\1", re.sub(r"\s+", " ", escaped)).strip()
+
+
+def _hosts(group: ProfileGroup) -> str:
+    first = md(group.hosts[0].name)
+    return first if len(group.hosts) == 1 else f"{len(group.hosts)} hosts ({first}, …)"
+
+
+def _problems(result: FleetResult, group: ProfileGroup) -> str:
+    if group.host_status is not HostStatus.OK:
+        return md(f"{group.host_status}: {group.hosts[0].reason}")
+    parts = []
+    for image, outcome in zip(result.images, group.outcomes, strict=True):
+        if outcome.status is Status.INCOMPATIBLE:
+            rows = [r for rule in outcome.failing for r in rule.rows()]
+            shown = "; ".join(f"{r.label} expected {r.expected}, has {r.actual}" for r in rows[:_MAX_FAILING])
+            more = f"; +{len(rows) - _MAX_FAILING} more" if len(rows) > _MAX_FAILING else ""
+            parts.append(f"**{md(image.alias)}**: {md(shown + more)}")
+        elif outcome.status is Status.ERROR and outcome.reason:
+            parts.append(f"**{md(image.alias)}**: {md('error: ' + outcome.reason)}")
+    return "<br>".join(parts)
+
+
+class MarkdownFormat:
+    def render(self, result: FleetResult, verdict: str | None = None) -> str:
+        n = len(result.hosts)
+        run = result.run
+        out = [f"## fleetcompat: {n} hosts × {len(result.images)} images", ""]
+        meta = [f"run {md(run.started_at)}", f"{run.duration_s or 0:.1f}s", f"fleetcompat {md(run.tool_version)}"]
+        if run.inventory:
+            meta.append(f"inventory {md(run.inventory)}")
+        if run.limit:
+            meta.append(f"limit {md(run.limit)}")
+        out.append(" · ".join(meta))
+        if verdict:
+            out += ["", f"**{md(verdict)}**"]
+        out += ["", "| image | compatible | incompatible | unreachable | error | no-spec | compatible share |",
+                "|---|--:|--:|--:|--:|--:|--:|"]
+        for image in result.images:
+            c = result.status_counts(image.alias)
+            name = md(image.alias) + (f" ({md(image.spec_error)})" if image.spec_error else "")
+            out.append(f"| {name} | " + " | ".join(str(c[s]) for s in Status)
+                       + f" | {share(c[Status.COMPATIBLE], n)} |")
+        # Image-level problems (spec errors, no spec) are in the table above; here: what is wrong per host.
+        troubled = [g for g in result.profile_groups() if g.host_status is not HostStatus.OK or any(
+            o.status is Status.INCOMPATIBLE or (o.status is Status.ERROR and o.reason) for o in g.outcomes)]
+        if troubled:
+            out += ["", "### Hardware profiles that cannot run every image", "",
+                    "| hosts | hardware | why |", "|---|---|---|"]
+            for group in troubled[:_MAX_ROWS]:
+                label = summary_label(group.hosts[0].summary) if group.host_status is HostStatus.OK else "–"
+                out.append(f"| {_hosts(group)} | {md(label)} | {_problems(result, group)} |")
+            if len(troubled) > _MAX_ROWS:
+                out.append(f"\n… and {len(troubled) - _MAX_ROWS} more profiles: see the HTML report.")
+        return "\n".join(out) + "\n"

@@ -1,0 +1,80 @@
+"""The fleet matrix for a terminal: per-image counts, then hardware-profile groups × images."""
+
+from __future__ import annotations
+
+import re
+
+from tabulate import tabulate
+
+from fleetcompat._format.style import Style
+from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
+
+CELL = {
+    Status.COMPATIBLE: ("ok", "green"),
+    Status.INCOMPATIBLE: ("FAIL", "red"),
+    Status.UNREACHABLE: ("unreach", "yellow"),
+    Status.ERROR: ("ERROR", "yellow"),
+    Status.NO_SPEC: ("no-spec", "dim"),
+}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Data may hold terminal escape sequences (host names, errors); show them, do not let them act."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+def group_hosts(group: ProfileGroup) -> str:
+    first = clean(group.hosts[0].name)
+    return first if len(group.hosts) == 1 else f"{len(group.hosts)} hosts: {first}, …"
+
+
+def group_label(group: ProfileGroup) -> str:
+    if group.host_status is not HostStatus.OK:
+        reasons = {h.reason for h in group.hosts}
+        reason = group.hosts[0].reason if len(reasons) == 1 else f"{len(reasons)} different reasons"
+        return clean(f"{group.host_status}: {reason}")
+    return clean(summary_label(group.hosts[0].summary))
+
+
+class TerminalFormat:
+    def __init__(self, colour: bool = False, max_rows: int = 40) -> None:
+        self.style = Style(colour)
+        self.max_rows = max_rows
+
+    def render(self, result: FleetResult) -> str:
+        s = self.style
+        hosts = result.host_status_counts()
+        out = [s(f"fleetcompat: {len(result.hosts)} hosts × {len(result.images)} images", "bold")
+               + f"  (run {result.run.started_at}, {result.run.duration_s or 0:.1f}s"
+               + "".join(f", {n} {st}" for st, n in hosts.items() if n and st is not HostStatus.OK) + ")"]
+        rows = []
+        for image in result.images:
+            counts = result.status_counts(image.alias)
+            row = [clean(image.alias), *(counts[st] or "" for st in Status),
+                   share(counts[Status.COMPATIBLE], len(result.hosts))]
+            if image.spec_error:
+                row.append(clean(image.spec_error))
+            rows.append(row)
+        out.append(tabulate(rows, headers=["image", *(str(st) for st in Status), "compatible share"],
+                            tablefmt="simple", disable_numparse=True))
+        groups = result.profile_groups()
+        aliases = result.aliases()
+        matrix = []
+        for group in groups[:self.max_rows]:
+            cells = [s(CELL[o.status][0], CELL[o.status][1]) for o in group.outcomes]
+            matrix.append([group_hosts(group), group_label(group), *cells])
+        out.append("")
+        out.append(s(f"{len(groups)} hardware profiles (identical hardware and outcomes collapse into one row)",
+                     "bold"))
+        out.append(tabulate(matrix, headers=["hosts", "hardware", *map(clean, aliases)], tablefmt="simple",
+                            disable_numparse=True))
+        if len(groups) > self.max_rows:
+            out.append(f"… {len(groups) - self.max_rows} more profiles (see `fleetcompat report --html`)")
+        return "\n".join(out) + "\n"

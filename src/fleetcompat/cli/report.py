@@ -1,0 +1,65 @@
+"""`fleetcompat report RESULT.json`: render a fleet result as HTML, JUnit XML, Markdown, JSON and a terminal matrix.
+
+Renderers read the validated result only; nothing is evaluated again. The exit code is the gate's default
+verdict (every image on every host: 0 pass, 1 incompatible, 2 undecidable), so a report step fails like a gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fleetcompat._format.html import HtmlFormat
+from fleetcompat._format.junit import JunitFormat
+from fleetcompat._format.markdown import MarkdownFormat
+from fleetcompat._format.style import use_colour
+from fleetcompat._format.terminal import TerminalFormat
+from fleetcompat.cli.gate import decide
+from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
+from fleetcompat.results.fleet import FleetResult, dumps
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report",
+        help="render a fleet result: HTML, JUnit XML, Markdown, JSON, terminal matrix",
+        description="Render a fleet result written by `fleetcompat audit`. Prints the terminal matrix unless "
+        "--quiet. Exit code: the default gate verdict (0 all compatible, 1 some incompatible, 2 undecidable) "
+        "unless --exit-zero; see `fleetcompat gate` for --require/--min-compatible.",
+    )
+    p.add_argument("result", metavar="RESULT.json", help="fleet result (validated against its JSON Schema)")
+    p.add_argument("--html", metavar="FILE", help="self-contained interactive HTML report")
+    p.add_argument("--junit", metavar="FILE", help="JUnit XML: a testsuite per image, a testcase per host")
+    p.add_argument("--markdown", metavar="FILE", help="Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--json", metavar="FILE", help="the validated result, re-emitted")
+    p.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
+    p.add_argument("--rows", type=int, default=40, metavar="N", help="profile rows in the terminal matrix (40)")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 after rendering, whatever the verdict")
+    p.set_defaults(func=run)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise FleetcompatError(f"cannot write: {exc.strerror}", where=path) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    result = FleetResult.load(args.result)
+    decision = decide(result)
+    verdict = f"gate: {decision.word}: {decision.reason}"
+    if args.html:
+        _write(args.html, HtmlFormat().render(result, decision))
+    if args.junit:
+        _write(args.junit, JunitFormat().render(result))
+    if args.markdown:
+        _write(args.markdown, MarkdownFormat().render(result, verdict))
+    if args.json:
+        _write(args.json, dumps(result.to_dict()))
+    if not args.quiet:
+        sys.stdout.write(TerminalFormat(colour=use_colour(sys.stdout), max_rows=args.rows).render(result))
+        print(verdict)
+    sys.stdout.flush()
+    return EXIT_COMPATIBLE if args.exit_zero else decision.code
