@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.fleet.evaluate import Outcome
 from fleetcompat.fleet.resolve import ResolvedImage
-from fleetcompat.results.fleet import FleetResult, FleetResultBuilder, HostStatus, RunMeta
+from fleetcompat.results.fleet import FleetResult, FleetResultBuilder, HostStatus, RunMeta, dumps
 
 
 @dataclass(slots=True)
@@ -47,3 +49,48 @@ def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
             elif outcome is not None:
                 builder.add_evaluation(host.name, alias, outcome)
     return builder.build(duration_s)
+
+
+REPORT_FILES = {"json": "fleet-result.json", "html": "fleet-report.html", "junit": "fleet-junit.xml",
+                "markdown": "fleet-report.md"}
+DEFAULT_FORMATS = ("json", "html", "junit")
+
+
+def _write(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise FleetcompatError(f"cannot write report: {exc.strerror}", where=str(path)) from None
+
+
+def write_reports(result: FleetResult, output_dir: str | Path,
+                  formats: Sequence[str] = DEFAULT_FORMATS) -> dict[str, Path]:
+    """Write the fleet result (`json`) and its renderings (`html`, `junit`, `markdown`) into `output_dir`."""
+    from fleetcompat._format.html import HtmlFormat
+    from fleetcompat._format.junit import JunitFormat
+    from fleetcompat._format.markdown import MarkdownFormat
+    from fleetcompat.cli.gate import decide
+
+    unknown = sorted(set(formats) - set(REPORT_FILES))
+    if unknown:
+        raise FleetcompatError(f"unknown report format {unknown[0]!r} (known: {', '.join(REPORT_FILES)})")
+    directory = Path(output_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FleetcompatError(f"cannot create report directory: {exc.strerror}", where=str(directory)) from None
+    decision = decide(result)
+    render: dict[str, Callable[[], str]] = {
+        "json": lambda: dumps(result.to_dict()),
+        "html": lambda: HtmlFormat().render(result, decision),
+        "junit": lambda: JunitFormat().render(result),
+        "markdown": lambda: MarkdownFormat().render(result, f"gate: {decision.word}: {decision.reason}"),
+    }
+    paths = {}
+    for fmt in dict.fromkeys(formats):
+        path = directory / REPORT_FILES[fmt]
+        _write(path, render[fmt]())
+        paths[fmt] = path
+    return paths
