@@ -17,8 +17,11 @@ from fleetcompat.errors import EXIT_ERROR, FleetcompatError
 COMMAND_MODULES = (
     "fleetcompat.cli.validate",
     "fleetcompat.cli.spec",
+    "fleetcompat.cli.discover",
+    "fleetcompat.cli.attach",
     "fleetcompat.cli.report",
     "fleetcompat.cli.gate",
+    "fleetcompat.cli.audit",
 )
 
 

@@ -13,6 +13,8 @@ from fleetcompat._format.table import TableFormat
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
 from fleetcompat.features import load_features_file
+from fleetcompat.registry import ImageReference, Platform, SpecFetcher
+from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.spec import load_spec_file
 
 
@@ -30,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--spec", metavar="FILE", help="spec file (YAML or JSON)")
+    source.add_argument("--image", metavar="REF",
+                        help="image reference: read its compatibility spec from the registry (NFD's --image)")
     p.add_argument("--features", metavar="FILE",
                    help="features in `nfd export features` JSON/YAML or a NodeFeature object")
     p.add_argument("--tags", action="append", metavar="T1,T2",
@@ -37,12 +41,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--output", choices=("table", "json", "nfd-json"), default="table",
                    help="table (default, for people), json (fleetcompat's detailed result), "
                    "nfd-json (exactly NFD's validate-node --output-json)")
+    add_registry_arguments(p)
     p.set_defaults(func=run)
 
 
 def load_spec(args: argparse.Namespace):
-    """The spec, where it came from, and extra result fields (a file here; the registry adds `--image`)."""
-    return load_spec_file(args.spec), args.spec, {}
+    """The spec, where it came from, and extra result fields (`image`: ref, digests, source for `--image`)."""
+    if not args.image:
+        return load_spec_file(args.spec), args.spec, {}
+    image = ImageReference.parse(args.image)
+    # The audited host's platform: --platform, else this machine when it is the host (no --features file);
+    # a features file from elsewhere carries no platform, so then the index / single manifest is used.
+    platform = args.platform or (None if args.features else Platform.local())
+    fetched = SpecFetcher(options_from_args(args, [image])).fetch(image, platform)
+    for warning in fetched.warnings:
+        print(f"fleetcompat: warning: {fetched.image_ref}: {warning}", file=sys.stderr)
+    return fetched.spec, fetched.image_ref, {"image": fetched.to_dict()}
 
 
 def load_host(args: argparse.Namespace):

@@ -1,0 +1,69 @@
+"""Image compatibility artifacts in OCI registries: discover, fetch (verified, cached) and attach.
+
+Fleet-facing API (thread-safe; one fetcher per run)::
+
+    from fleetcompat.registry import RegistryOptions, SpecFetcher, RegistryError
+
+    fetcher = SpecFetcher(RegistryOptions(cache_dir=..., plain_http_registries=frozenset({"reg:5000"})))
+    fetched = fetcher.fetch("reg:5000/app:v1", platform="linux/amd64")   # platform: str | Platform | None
+    fetched.spec               # fleetcompat.spec.Spec, ready for fleetcompat.engine.evaluate_spec
+    fetched.image_ref          # normalised reference ("docker.io/library/ubuntu:22.04" for "ubuntu:22.04")
+    fetched.image_digest       # what the reference resolved to (the index of a multi-platform image)
+    fetched.artifact_digest    # the compatibility artifact manifest used
+    fetched.source             # "referrers-api" | "tag-fallback" | "cache" (--offline)
+    fetched.subject            # "index" | "platform-manifest" | "manifest" (single-platform image)
+    fetched.warnings           # tuple[str, ...] to show the user (unexpected layer type, several artifacts, ...)
+    fetched.to_dict()          # JSON-ready, for reports
+
+- `fetch` is memoised per (image, platform) for the fetcher's lifetime, errors included: call it once per
+  host if that is convenient; the registry is asked once per image (plus one listing per extra platform).
+  Concurrent calls for the same image wait for the first. Pass each host's own platform
+  (`Platform.from_uname("Linux", "x86_64")` or "linux/amd64"), or None to use the index / single manifest.
+- Errors are `RegistryError` (a `FleetcompatError`, exit code 2) with `where` = the image reference and a
+  one-line message; `PlatformNotFoundError` (a RegistryError) means the image has no manifest for that platform
+  at all. A malformed spec raises `SpecError` naming the image and artifact. Credentials never appear in
+  messages.
+- `SpecFetcher.discover(ref, platform=None) -> Discovery` lists every compatibility artifact;
+  `attach_spec(client, image, spec_bytes, title, platform=None)` publishes one like `oras attach`.
+
+Why not oras-py (0.2.43) for the protocol: read its source and measured it (shared/docs/registry-notes.md). It
+has no referrers API, no tag-schema fallback, no platform selection, no `artifactType` on push, cannot push an
+index, returns manifests without their bytes or digest (so nothing can be verified), verifies no blob digest,
+sets no request timeouts, retries every failure for about two minutes (3+5+11+29+83 s), keeps a single bearer
+token for all scopes (so a second repository or a push after a pull fails), and picks the wrong backend for
+Basic-auth registries. Its `Registry.do_request` is the only place all of that could be fixed, and overriding it
+means re-implementing auth, retry and timeouts — i.e. the transport. So this package owns a small transport on
+`requests` (client.py) and uses from oras-py only what is sound and saves duplicating facts: the OCI media-type
+and digest constants (`oras.defaults`) and its JSON schemas for manifests and indexes (`oras.schemas`, checked
+with jsonschema on everything a registry serves). Interoperability with the real ORAS CLI and with NFD is kept
+by producing exactly the Go client's artifact shape (publish.py) and reading its referrers formats.
+
+Modules: reference (Docker-normalised references, platforms, digests), credentials (explicit, Docker/Podman
+auth files, credential helpers), client (HTTP, auth per scope, retry/timeouts, manifests, blobs, referrers),
+cache (content-addressed spec cache), fetch (SpecFetcher), publish (attach), options (RegistryOptions, CLI
+flags).
+"""
+
+from fleetcompat.registry.client import RegistryClient
+from fleetcompat.registry.credentials import Credential
+from fleetcompat.registry.errors import RegistryError
+from fleetcompat.registry.fetch import ArtifactInfo, Discovery, FetchedSpec, PlatformNotFoundError, SpecFetcher
+from fleetcompat.registry.options import RegistryOptions
+from fleetcompat.registry.publish import AttachResult, attach_spec
+from fleetcompat.registry.reference import ImageReference, Platform
+
+__all__ = [
+    "ArtifactInfo",
+    "AttachResult",
+    "Credential",
+    "Discovery",
+    "FetchedSpec",
+    "ImageReference",
+    "Platform",
+    "PlatformNotFoundError",
+    "RegistryClient",
+    "RegistryError",
+    "RegistryOptions",
+    "SpecFetcher",
+    "attach_spec",
+]

@@ -1,0 +1,107 @@
+"""Registry settings (`RegistryOptions`) and the command-line flags that fill them, shared by every verb."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fleetcompat.registry.credentials import Credential, read_secret
+from fleetcompat.registry.errors import RegistryError
+from fleetcompat.registry.reference import ImageReference
+
+MAX_CONTENT_BYTES = 4 * 1024 * 1024  # oras' default cap for manifests and blobs
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "fleetcompat"
+
+
+@dataclass(frozen=True)
+class RegistryOptions:
+    """Everything the registry code needs to know; the defaults are safe and fast-failing.
+
+    `timeout` bounds one registry request including its retries; `connect_timeout`/`read_timeout` bound
+    each attempt. A stalled or unreachable registry therefore costs at most `timeout` seconds per request,
+    and an unreachable host is not tried again in the same run.
+    """
+
+    credentials: Mapping[str, Credential] = field(default_factory=dict)  # registry host -> explicit credential
+    auth_files: tuple[Path, ...] | None = None  # None: the Docker/Podman defaults (see credentials.py)
+    plain_http: bool = False
+    plain_http_registries: frozenset[str] = frozenset()
+    ca_file: str | None = None
+    connect_timeout: float = 3.0
+    read_timeout: float = 5.0
+    timeout: float = 8.0
+    retries: int = 2
+    backoff: float = 0.2
+    max_bytes: int = MAX_CONTENT_BYTES
+    cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no disk cache
+    offline: bool = False
+    referrers_probe_ttl: float = 24 * 3600.0  # how long "this registry has no referrers API" is remembered
+
+    def uses_plain_http(self, endpoint: str) -> bool:
+        return self.plain_http or endpoint in self.plain_http_registries
+
+
+def add_registry_arguments(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:
+    """The registry flags (NFD's names where NFD has the flag) on a verb's parser."""
+    group = parser.add_argument_group("registry")
+    group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                       help="platform of a multi-platform image (NFD's --platform); default: see the verb")
+    group.add_argument("--plain-http", action="store_true", help="use HTTP instead of HTTPS for every registry")
+    group.add_argument("--plain-http-registry", action="append", default=[], metavar="HOST:PORT",
+                       help="use HTTP for this registry only (repeatable)")
+    group.add_argument("--registry-ca", metavar="FILE", help="CA bundle (PEM) to verify registry TLS certificates")
+    group.add_argument("--registry-username", metavar="NAME", help="registry user (with --registry-password-stdin)")
+    group.add_argument("--registry-password-stdin", action="store_true", help="read the registry password from stdin")
+    group.add_argument("--registry-token-stdin", action="store_true",
+                       help="read a registry bearer token from stdin")
+    group.add_argument("--registry-timeout", type=float, default=RegistryOptions.timeout, metavar="SECONDS",
+                       help="give up on one registry request (retries included) after this long "
+                       f"(default {RegistryOptions.timeout:g})")
+    if cache:
+        group.add_argument("--cache-dir", metavar="DIR",
+                           help="spec cache (default $XDG_CACHE_HOME/fleetcompat or ~/.cache/fleetcompat)")
+        group.add_argument("--offline", action="store_true",
+                           help="use only the spec cache; never contact a registry")
+
+
+def explicit_credentials(args: argparse.Namespace, hosts: Iterable[str]) -> dict[str, Credential]:
+    """The stdin flags, for the registries of the images on the command line (never sent anywhere else)."""
+    if args.registry_password_stdin and args.registry_token_stdin:
+        raise RegistryError("use either --registry-password-stdin or --registry-token-stdin, not both")
+    if args.registry_password_stdin:
+        if not args.registry_username:
+            raise RegistryError("--registry-password-stdin needs --registry-username")
+        password = read_secret(sys.stdin, "--registry-password-stdin")
+        credential = Credential(username=args.registry_username, password=password, source="--registry-username")
+    elif args.registry_token_stdin:
+        credential = Credential(token=read_secret(sys.stdin, "--registry-token-stdin"),
+                                source="--registry-token-stdin")
+    else:
+        return {}  # NFD: a username without a password means anonymous
+    return dict.fromkeys(hosts, credential)
+
+
+def options_from_args(args: argparse.Namespace, refs: Iterable[ImageReference]) -> RegistryOptions:
+    if args.registry_timeout <= 0:
+        raise RegistryError("--registry-timeout must be positive")
+    cache_dir = getattr(args, "cache_dir", None)
+    return RegistryOptions(
+        credentials=explicit_credentials(args, {ref.registry for ref in refs}),
+        plain_http=args.plain_http,
+        plain_http_registries=frozenset(args.plain_http_registry),
+        ca_file=args.registry_ca,
+        timeout=args.registry_timeout,
+        read_timeout=min(RegistryOptions.read_timeout, args.registry_timeout),
+        connect_timeout=min(RegistryOptions.connect_timeout, args.registry_timeout),
+        cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(),
+        offline=getattr(args, "offline", False),
+    )
