@@ -139,12 +139,20 @@ def resolve_images(images: Sequence[ImageEntry], fetch: RegistryFetch | None = N
     return [fetched[i.alias] if i.image is not None else _resolve_file(i) for i in images]
 
 
-def registry_fetch(fetcher: Any) -> RegistryFetch:
-    """Adapt a `fleetcompat.registry.SpecFetcher` (memoised, thread-safe) to `resolve_images`."""
+def resolve(images: Sequence[ImageEntry], registry_options: Any = None) -> list[ResolvedImage]:
+    """Resolve with a fresh `SpecFetcher` (made only when some image is a registry reference).
+
+    `registry_options`: a `fleetcompat.registry.RegistryOptions`, or None for the defaults.
+    """
+    if not any(i.image is not None for i in images):
+        return resolve_images(images)
+    from fleetcompat.registry import SpecFetcher
+
+    fetcher = SpecFetcher(registry_options)
 
     def fetch(entry: ImageEntry) -> Fetched:
         got = fetcher.fetch(entry.image, entry.platform)
         source = f"{got.source}: artifact {got.artifact_digest} on the {got.subject} {got.subject_digest}"
         return Fetched(got.spec, got.image_digest, got.artifact_digest, source, tuple(got.warnings))
 
-    return fetch
+    return resolve_images(images, fetch)

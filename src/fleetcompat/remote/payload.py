@@ -12,8 +12,6 @@ import zipfile
 from functools import cache
 from pathlib import Path
 
-from fleetcompat import hostfeatures
-
 PACKAGE = "hostfeatures"
 
 BOOTSTRAP = r"""
@@ -46,6 +44,8 @@ json.dump({"features": features, "warnings": list(warnings), "summary": hostfeat
 @cache
 def package_zip() -> bytes:
     """The gatherer package's sources as a zip (built once per process)."""
+    from fleetcompat import hostfeatures
+
     root = Path(hostfeatures.__file__).parent
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -30,6 +30,9 @@ from fleetcompat.remote.target import Target
 from fleetcompat.results.fleet import HostStatus
 
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_PARALLEL = 16
+DEFAULT_PYTHON = "python3"
 _READ_CHUNK = 65536
 _STDERR_SHOWN = 300
 
@@ -40,11 +43,11 @@ class SshOptions:
     identity_files: tuple[str, ...] = ()  # tried before the agent and ~/.ssh/id_*
     known_hosts: str = DEFAULT_KNOWN_HOSTS
     accept_new_host_keys: bool = False  # like OpenSSH's StrictHostKeyChecking=accept-new
-    timeout: float = 30.0  # per host: connect, authenticate, gather
-    python: str = "python3"  # the interpreter on the host
+    timeout: float = DEFAULT_TIMEOUT  # per host: connect, authenticate, gather
+    python: str = DEFAULT_PYTHON  # the interpreter on the host
     root: str = "/"  # gather below this prefix on the host (a test root, a mounted image)
     sources: tuple[str, ...] | None = None  # gatherer sources; None = all
-    parallel: int = 16
+    parallel: int = DEFAULT_PARALLEL
 
 
 @dataclass(slots=True)

@@ -1,0 +1,133 @@
+"""`fleetcompat audit`: evaluate a fleet against images and write the fleet result and its reports.
+
+Hosts come from Ansible's fact cache (`--facts-cache DIR`, no host is contacted), from SSH in direct mode
+(`--host`/`--hosts`, paramiko), or from features files (`--features`); any mix. Every spec is fetched once,
+every distinct feature set is evaluated once per spec, and the output is the same fleet result and reports
+that `playbooks/audit.yml` writes. Exit code: the default gate verdict (0 all compatible, 1 some host
+incompatible, 2 undecidable: unreachable hosts, errors) unless --exit-zero; `fleetcompat gate` decides finer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fleetcompat._format.style import use_colour
+from fleetcompat._format.terminal import TerminalFormat
+from fleetcompat.cli.gate import decide
+from fleetcompat.cli.validate import split_tags
+from fleetcompat.errors import EXIT_COMPATIBLE, FeaturesError, FleetcompatError
+from fleetcompat.features import load_features_file
+from fleetcompat.features.load import parse_features_document
+from fleetcompat.fleet.evaluate import evaluate_fleet
+from fleetcompat.fleet.factcache import DEFAULT_TIMEOUT, read_fact_cache
+from fleetcompat.fleet.images import images_from_cli
+from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, HostRecord, build_result, write_reports
+from fleetcompat.fleet.resolve import resolve
+from fleetcompat.registry.options import add_registry_arguments, options_from_args
+from fleetcompat.registry.reference import ImageReference
+from fleetcompat.remote import cli as remote
+from fleetcompat.results.fleet import HostStatus, RunMeta
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "audit",
+        help="evaluate a fleet (fact cache, SSH hosts or features files) against images; write reports",
+        description="Evaluate every host against every image and write the fleet result (JSON) and reports "
+        "(HTML, JUnit; Markdown on request). Exit 0 all compatible, 1 some host incompatible, 2 undecidable "
+        "or bad input.",
+    )
+    images = p.add_argument_group("images (at least one)")
+    images.add_argument("--image", action="append", default=[], metavar="REF",
+                        help="image reference whose attached compatibility spec is fetched (repeatable)")
+    images.add_argument("--spec", action="append", default=[], metavar="FILE", help="local spec file (repeatable)")
+    images.add_argument("--images", action="append", default=[], metavar="FILE",
+                        help="image list (YAML: the fleetcompat_images format, or a vars file holding it)")
+    images.add_argument("--tags", action="append", metavar="T1,T2",
+                        help="keep only compatibility sets with one of these tags (for --image/--spec)")
+    hosts = p.add_argument_group("hosts (at least one source)")
+    hosts.add_argument("--facts-cache", metavar="DIR",
+                       help="Ansible jsonfile fact cache written by playbooks/audit.yml (hosts are not contacted)")
+    hosts.add_argument("--facts-cache-prefix", default="", metavar="PREFIX",
+                       help="the cache's fact_caching_prefix, if one was set")
+    hosts.add_argument("--facts-cache-timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=f"older entries count as expired (default {DEFAULT_TIMEOUT}, Ansible's; 0: never)")
+    hosts.add_argument("--features", action="append", default=[], metavar="FILE",
+                       help="one host's features file (NFD JSON/YAML or NodeFeature); named after the file")
+    remote.add_host_arguments(p)
+    out = p.add_argument_group("output")
+    out.add_argument("--output-dir", default="reports", metavar="DIR", help="where reports go (default reports/)")
+    out.add_argument("--format", action="append", choices=sorted(REPORT_FILES), metavar="FORMAT",
+                     help=f"report to write (repeatable: {', '.join(REPORT_FILES)}; "
+                     f"default {', '.join(DEFAULT_FORMATS)})")
+    out.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
+    out.add_argument("--exit-zero", action="store_true", help="exit 0 once the reports are written")
+    add_registry_arguments(p)
+    p.set_defaults(func=run)
+
+
+def _feature_hosts(paths: list[str]) -> list[HostRecord]:
+    records = []
+    for path in paths:
+        name = Path(path).name.split(".")[0]
+        try:
+            records.append(HostRecord(name, features=load_features_file(path)))
+        except FeaturesError as exc:
+            records.append(HostRecord(name, HostStatus.ERROR, str(exc)))
+    return records
+
+
+def _remote_hosts(args: argparse.Namespace) -> list[HostRecord]:
+    records = []
+    for host in remote.gather_remote(args):
+        if host.status is not HostStatus.OK:
+            records.append(HostRecord(host.name, host.status, host.reason))
+            continue
+        try:
+            features = parse_features_document(host.features, f"{host.name}: gathered features")
+        except FeaturesError as exc:
+            records.append(HostRecord(host.name, HostStatus.ERROR, str(exc)))
+            continue
+        records.append(HostRecord(host.name, features=features, summary=host.summary))
+    return records
+
+
+def collect_hosts(args: argparse.Namespace) -> list[HostRecord]:
+    hosts: list[HostRecord] = []
+    if args.facts_cache:
+        hosts.extend(read_fact_cache(args.facts_cache, args.facts_cache_prefix, args.facts_cache_timeout))
+    hosts.extend(_feature_hosts(args.features))
+    if remote.wants_remote(args):
+        hosts.extend(_remote_hosts(args))
+    if not hosts:
+        raise FleetcompatError("no hosts: give --facts-cache DIR, --host/--hosts or --features FILE")
+    seen: set[str] = set()
+    for host in hosts:
+        if host.name in seen:
+            raise FleetcompatError(f"host {host.name!r} comes from two sources; each host once, please")
+        seen.add(host.name)
+    return hosts
+
+
+def run(args: argparse.Namespace) -> int:
+    images = images_from_cli(args.image, args.spec, args.images, split_tags(args.tags), args.platform)
+    refs = [ImageReference.parse(i.image) for i in images if i.image is not None]
+    resolved = resolve(images, options_from_args(args, refs) if refs else None)
+    run_meta = RunMeta.now(inventory=args.facts_cache)
+    hosts = collect_hosts(args)
+    outcomes = evaluate_fleet(resolved, [(h.name, h.features) for h in hosts if h.features is not None
+                                         and h.status is HostStatus.OK])
+    result = build_result(resolved, hosts, outcomes, run_meta)
+    paths = write_reports(result, args.output_dir, args.format or DEFAULT_FORMATS)
+    decision = decide(result)
+    for image in resolved:
+        for warning in image.warnings:
+            print(f"fleetcompat: warning: {image.alias}: {warning}", file=sys.stderr)
+    if not args.quiet:
+        sys.stdout.write(TerminalFormat(colour=use_colour(sys.stdout)).render(result))
+    print(f"gate: {decision.word}: {decision.reason}")
+    print("reports: " + ", ".join(str(p) for p in paths.values()))
+    sys.stdout.flush()
+    return EXIT_COMPATIBLE if args.exit_zero else decision.code

@@ -1,0 +1,66 @@
+"""Read a fleet's features from Ansible's fact cache (the `jsonfile` plugin) without touching the hosts.
+
+`fleetcompat.audit.node_features` returns its features as facts, so a playbook run with
+`fact_caching = jsonfile` leaves one file per host. The file format is Ansible's own (2.19+ wraps it in a
+schema-versioned payload), so it is read through Ansible's cache plugin rather than parsed here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fleetcompat.errors import FeaturesError, FleetcompatError
+from fleetcompat.features.load import parse_features_document
+from fleetcompat.fleet.report import HostRecord
+from fleetcompat.results.fleet import HostStatus
+
+FEATURES_FACT = "node_features"
+SUMMARY_FACT = "node_features_summary"
+DEFAULT_TIMEOUT = 86400  # Ansible's fact_caching_timeout default; 0 = entries never expire
+
+
+class FactCacheError(FleetcompatError):
+    """The fact cache directory cannot be read."""
+
+
+def _open_cache(directory: str, prefix: str, timeout: int) -> Any:
+    if not Path(directory).is_dir():
+        raise FactCacheError("not a directory (expected Ansible's jsonfile fact cache)", where=directory)
+    try:
+        from ansible.plugins.loader import cache_loader, init_plugin_loader
+    except ImportError:
+        raise FactCacheError("reading Ansible's fact cache needs ansible-core on this Python "
+                             "(requirements/controller.txt)", where=directory) from None
+    init_plugin_loader()
+    return cache_loader.get("ansible.builtin.jsonfile", _uri=directory, _prefix=prefix, _timeout=timeout)
+
+
+def _host(cache: Any, name: str, directory: str) -> HostRecord:
+    try:
+        facts = cache.get(name)
+    except KeyError:
+        return HostRecord(name, HostStatus.ERROR, "fact cache entry expired (older than the cache timeout)")
+    except Exception as exc:  # Ansible raises its own error types for damaged entries
+        return HostRecord(name, HostStatus.ERROR, f"fact cache entry unreadable: {exc}")
+    features = facts.get(FEATURES_FACT)
+    if features is None:
+        return HostRecord(name, HostStatus.ERROR,
+                          f"no {FEATURES_FACT} fact cached (gather with fleetcompat.audit.node_features)")
+    try:
+        parsed = parse_features_document(features, f"{directory}: {name}: {FEATURES_FACT}")
+    except FeaturesError as exc:
+        return HostRecord(name, HostStatus.ERROR, str(exc))
+    summary = facts.get(SUMMARY_FACT)
+    return HostRecord(name, HostStatus.OK, None, parsed, dict(summary) if isinstance(summary, dict) else None)
+
+
+def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[HostRecord]:
+    """Every cached host, sorted by name; hosts without usable features are `error` with the reason."""
+    cache = _open_cache(directory, prefix, timeout)
+    names = sorted(cache.keys())
+    if not names:
+        raise FactCacheError("no hosts in the fact cache (set fact_caching = jsonfile and "
+                             "fact_caching_connection to this directory, then run playbooks/audit.yml)",
+                             where=directory)
+    return [_host(cache, name, directory) for name in names]
