@@ -11,6 +11,9 @@ from fleetcompat.features.model import Features
 from fleetcompat.results.fleet import FleetResult, FleetResultBuilder, HostStatus, RunMeta, SpecStatus
 from fleetcompat.spec import parse_spec
 
+# Markup, a script-element breakout, Markdown table and code syntax and a line separator: must show up as text.
+HOSTILE = '<script>window.__xss=1</script>"><img src=x onerror="window.__xss=2"> | `x` *y* \u2028'
+
 GPU_SPEC = """
 version: v1alpha1
 compatibilities:
@@ -111,7 +114,7 @@ def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, 
                 hostile: bool = False) -> FleetResult:
     """A fleet of `n_hosts` spread over `n_profiles` hardware profiles and `n_images` images."""
     rng = random.Random(seed)
-    bad = '<script>window.__xss=1</script>"><img src=x onerror="window.__xss=2">' if hostile else ""
+    bad = HOSTILE if hostile else ""
     builder = FleetResultBuilder(RunMeta.now(inventory=f"inventory/prod.ini{bad}", limit=None))
     specs = {}
     for i in range(n_images):
@@ -130,7 +133,8 @@ def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, 
                           spec_digest=f"sha256:{i + 1000:064x}", spec_source=f"referrer of registry.example/app{i}")
     profiles = [random_hardware(rng, p) for p in range(n_profiles)]
     if hostile:
-        profiles[0] = Hardware(True, True, f"Intel{bad}</script>", True, 6, True, model=f"</script>{bad}",
+        # Incompatible everywhere, so its drill-down shows the hostile vendor as an "actual" value.
+        profiles[0] = Hardware(True, True, f"Intel{bad}</script>", False, 6, False, model=f"</script>{bad}",
                                extra_feature=bad, gpus=(f"GPU {bad}",))
     for h in range(n_hosts):
         name = f"node-{h:05d}.dc{h % 3}.example{bad if h == 0 else ''}"
@@ -148,3 +152,39 @@ def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, 
         for alias, spec in specs.items():
             builder.add_evaluation(name, alias, evaluate_spec(spec, features))
     return builder.build(duration_s=12.5)
+
+
+GOOD = Hardware(avx512=True, avx2=True, vendor="Intel", gpu=True, kernel_major=6, vfio=True, gpus=("NVIDIA A100",))
+BAD = Hardware(avx512=False, avx2=False, vendor="Other", gpu=False, kernel_major=4, vfio=False)
+UNREACHABLE = "unreachable"
+GATHER_ERROR = "gather-error"
+EVAL_ERROR = "eval-error"
+
+
+def mini_fleet(hosts: dict[str, Hardware | str], images: dict[str, str | None] | None = None) -> FleetResult:
+    """Hosts by name: a Hardware, or UNREACHABLE / GATHER_ERROR / EVAL_ERROR. Images by alias: spec text, None
+    (no spec) or "!reason" (spec error). Default: one image "app" with the GPU spec."""
+    builder = FleetResultBuilder(RunMeta.now(inventory="inventory.ini"))
+    specs = {}
+    for alias, text in (images or {"app": spec_text()}).items():
+        if text is None:
+            builder.add_image(alias, f"reg/{alias}:1")
+        elif text.startswith("!"):
+            builder.add_image(alias, f"reg/{alias}:1", spec_error=text[1:])
+        else:
+            specs[alias] = parse_spec(text, f"{alias}.yaml")
+            builder.add_image(alias, f"reg/{alias}:1", spec=specs[alias])
+    for name, what in hosts.items():
+        if what == UNREACHABLE:
+            builder.add_host(name, ["all"], status=HostStatus.UNREACHABLE, reason="ssh: Connection refused")
+        elif what == GATHER_ERROR:
+            builder.add_host(name, ["all"], status=HostStatus.ERROR, reason="gather: permission denied")
+        elif what == EVAL_ERROR:
+            builder.add_host(name, ["all"], GOOD.summary(), features=GOOD.features())
+            for alias in specs:
+                builder.add_error(name, alias, "kernel.version.major: value 'x' is not an integer for Gt")
+        else:
+            builder.add_host(name, ["all"], what.summary(), features=what.features())
+            for alias, spec in specs.items():
+                builder.add_evaluation(name, alias, evaluate_spec(spec, what.features()))
+    return builder.build()

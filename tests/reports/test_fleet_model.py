@@ -135,7 +135,7 @@ def test_unreadable_and_non_json_files(tmp_path):
 
 def test_builder_rejects_misuse():
     builder = FleetResultBuilder(RunMeta.now())
-    builder.add_image("app", "reg/app:1", spec_status=SpecStatus.NO_SPEC)
+    builder.add_image("app", "reg/app:1")  # no spec given: no-spec
     builder.add_host("down", (), status=HostStatus.UNREACHABLE, reason="timeout")
     with pytest.raises(ValueError, match="needs a reason"):
         builder.add_host("h", (), status=HostStatus.ERROR)
@@ -145,3 +145,4 @@ def test_builder_rejects_misuse():
         builder.add_error("down", "nope", "x")
     with pytest.raises(ValueError, match="added twice"):
         builder.add_image("app", "reg/app:1")
+    assert builder.build().images[0].spec_status is SpecStatus.NO_SPEC

@@ -216,11 +216,13 @@
       h("p", {class: "muted", text: "no hardware summary (the host was not gathered)"}));
     body.replaceChildren(...parts);
     $("drilldown").hidden = false;
+    document.body.classList.add("drill-open");
     render();
   }
 
   $("drill-close").addEventListener("click", () => {
     $("drilldown").hidden = true;
+    document.body.classList.remove("drill-open");
     state.selected = null;
     render();
   });
