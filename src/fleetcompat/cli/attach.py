@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     platform = Platform.parse(args.platform) if args.platform else None
     try:
         result = attach_spec(client, image, spec_bytes, oras_title(args.spec), platform=platform,
-                             annotations=annotations)
+                             annotations=annotations, source=args.spec)
     except RegistryError as exc:
         raise RegistryError(exc.message, where=exc.where or str(image)) from None
     if args.output == "json":

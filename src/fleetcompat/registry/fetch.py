@@ -28,7 +28,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fleetcompat.errors import FleetcompatError
@@ -37,6 +37,7 @@ from fleetcompat.registry.client import (
     DOCKER_MANIFEST,
     OCI_MANIFEST,
     Manifest,
+    Referrers,
     RegistryClient,
     Repository,
     parse_manifest,
@@ -52,23 +53,24 @@ SUBJECT_MANIFEST = "manifest"
 SOURCE_CACHE = "cache"
 CREATED_ANNOTATION = "org.opencontainers.image.created"
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)$")
-_OLDEST = datetime.min.replace(tzinfo=UTC)
+_OLDEST = -(2**63)
 _IMAGE_CONFIG_TYPES = ("application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json")
 
 T = TypeVar("T")
 
 
-def parse_created(value: object) -> datetime:
-    """RFC 3339 (Go's time.RFC3339, nanoseconds allowed) -> aware datetime; anything else -> the oldest time."""
+def created_key(value: object) -> int:
+    """RFC 3339 time (Go's time.RFC3339, nanoseconds kept) -> nanoseconds since the epoch, for sorting;
+    anything else sorts as Go's zero time, i.e. before every real time."""
     match = _RFC3339.match(value) if isinstance(value, str) else None
     if not match:
         return _OLDEST
     day, clock, fraction, zone = match.groups()
-    text = f"{day}T{clock}" + (f".{fraction[:6]}" if fraction else "") + ("+00:00" if zone in "Zz" else zone)
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(f"{day}T{clock}" + ("+00:00" if zone in "Zz" else zone))
     except ValueError:
         return _OLDEST
+    return int(moment.timestamp()) * 1_000_000_000 + int((fraction or "0")[:9].ljust(9, "0"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +222,7 @@ class SpecFetcher:
         except RegistryError as exc:
             if exc.where:
                 raise
-            raise RegistryError(exc.message, where=str(image)) from None
+            raise type(exc)(exc.message, where=str(image)) from None
 
     def _fetch(self, image: ImageReference, platform: Platform | None) -> FetchedSpec:
         platform_key = str(platform) if platform else None
@@ -357,16 +359,17 @@ class SpecFetcher:
             raise PlatformNotFoundError(f"the image is for {_platform_text(doc)}, not {platform}")
 
     def _list(self, repo: Repository, subject: _Subject) -> list[ArtifactInfo]:
-        def listing() -> list[ArtifactInfo]:
+        def listing() -> Referrers:
             self._load_referrers_capability(repo.endpoint)
             before = self.client.referrers_api.get(repo.endpoint)
             referrers = self.client.list_referrers(repo, subject.digest, ARTIFACT_TYPE)
             after = self.client.referrers_api.get(repo.endpoint)
             if after is not None and after != before:
                 self.cache.put_referrers_api(repo.endpoint, after)
-            return [_artifact_info(d, subject, referrers.source) for d in referrers.descriptors]
+            return referrers
 
-        return list(self._listings.get((repo, subject.digest, subject.kind, subject.platform), listing))
+        referrers = self._listings.get((repo, subject.digest), listing)
+        return [_artifact_info(d, subject, referrers.source) for d in referrers.descriptors]
 
     def _load_referrers_capability(self, endpoint: str) -> None:
         with self._probe_lock:
@@ -422,7 +425,7 @@ class PlatformNotFoundError(RegistryError):
 
 def newest(artifacts: list[ArtifactInfo]) -> ArtifactInfo:
     """NFD's choice: sort ascending by creation time (stable: ties keep registry order) and take the last."""
-    return sorted(artifacts, key=lambda a: parse_created(a.created))[-1]
+    return sorted(artifacts, key=lambda a: created_key(a.created))[-1]
 
 
 def pick_layer(manifest: Manifest) -> tuple[dict, tuple[str, ...]]:

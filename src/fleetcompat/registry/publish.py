@@ -96,16 +96,19 @@ def artifact_manifest(subject: dict, spec_descriptor: dict, title: str, annotati
 
 
 def oras_title(path: str) -> str:
-    """oras names a file by its cleaned path as given (slash-separated when relative)."""
+    """oras names a file by its cleaned relative path as given. It refuses absolute paths unless told otherwise
+    and then publishes the whole path; we publish only the file name rather than a local directory layout."""
     cleaned = os.path.normpath(path)
-    return cleaned if os.path.isabs(cleaned) else cleaned.replace(os.sep, "/")
+    return os.path.basename(cleaned) if os.path.isabs(cleaned) else cleaned.replace(os.sep, "/")
 
 
 def attach_spec(client: RegistryClient, image: ImageReference, spec_bytes: bytes, title: str, *,
-                platform: Platform | None = None, annotations: Mapping[str, str] | None = None) -> AttachResult:
-    """Validate the spec, then publish it as a compatibility artifact of `image` (its platform manifest if
-    `platform` is given and the image is multi-platform, like `oras attach --platform`)."""
-    parse_spec(spec_bytes, title)
+                platform: Platform | None = None, annotations: Mapping[str, str] | None = None,
+                source: str | None = None) -> AttachResult:
+    """Validate the spec (errors name `source`, default `title`), then publish it as a compatibility artifact of
+    `image` (its platform manifest if `platform` is given and the image is multi-platform, like
+    `oras attach --platform`)."""
+    parse_spec(spec_bytes, source or title)
     repo = Repository(image.endpoint, image.repository)
     resolved = client.get_manifest(repo, image.reference)
     subject = resolved.descriptor()
