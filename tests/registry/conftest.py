@@ -13,20 +13,21 @@ from pathlib import Path
 import pytest
 from registry_images import features_json, spec_yaml
 from registry_servers import (
+    PASSWORD,
+    REFRESH_TOKEN,
     REGISTRY_BINARY,
+    USER,
     FaultServer,
     RegistryFront,
     RegistryProcess,
     TokenServer,
     htpasswd_auth,
+    tls_material,
 )
 
 from fleetcompat.cli import main
 from fleetcompat.registry import RegistryClient, RegistryOptions
 from fleetcompat.registry.client import Repository
-
-USER, PASSWORD = "alice", "s3cret-Pa55word-xyz"
-REFRESH_TOKEN = "refresh-token-for-alice-0123456789"
 
 if not shutil.which(REGISTRY_BINARY):
     pytest.skip("docker-registry is not installed (scripts/setup.sh --test installs it)", allow_module_level=True)
@@ -162,3 +163,12 @@ def spec_file(tmp_path):
         return path
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tls_registry(tmp_path_factory):
+    """HTTPS registry with a certificate from a private CA (`registry.verify` is the CA bundle)."""
+    workdir = tmp_path_factory.mktemp("registry-tls")
+    registry = RegistryProcess(workdir, tls=tls_material(workdir / "tls"))
+    yield registry
+    registry.stop()

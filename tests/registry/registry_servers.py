@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -28,13 +29,15 @@ import bcrypt
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 TOKEN_SERVICE = "fleetcompat-test-registry"
 TOKEN_ISSUER = "fleetcompat-test-issuer"
+USER, PASSWORD = "alice", "s3cret-Pa55word-xyz"  # the test registries' user
+REFRESH_TOKEN = "refresh-token-for-alice-0123456789"
 
 
 def free_port() -> int:
@@ -46,7 +49,9 @@ def free_port() -> int:
 class RegistryProcess:
     """`docker-registry serve` on 127.0.0.1:<random port>, optional htpasswd or token auth; stop() by PID."""
 
-    def __init__(self, workdir: Path, auth: dict | None = None, access_log: bool = False) -> None:
+    def __init__(self, workdir: Path, auth: dict | None = None, access_log: bool = False,
+                 tls: tuple[Path, Path, Path] | None = None) -> None:
+        """`tls`: (ca.pem, server.pem, server-key.pem) as made by `tls_material`."""
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         config = {
@@ -57,13 +62,17 @@ class RegistryProcess:
         }
         if auth:
             config["auth"] = auth
+        if tls:
+            config["http"]["tls"] = {"certificate": str(tls[1]), "key": str(tls[2])}
+        self.scheme = "https" if tls else "http"
+        self.verify = str(tls[0]) if tls else True
         (workdir / "config.yml").write_text(json.dumps(config))  # JSON is YAML
         self.log_path = workdir / "registry.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen([REGISTRY_BINARY, "serve", str(workdir / "config.yml")],
                                         stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True)
         self.host = self._wait_listening()
-        self.url = f"http://{self.host}"
+        self.url = f"{self.scheme}://{self.host}"
         self._wait_ready()
 
     def _wait_listening(self, timeout: float = 10.0) -> str:
@@ -82,7 +91,7 @@ class RegistryProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"{self.url}/v2/", timeout=1).status_code in (200, 401):
+                if requests.get(f"{self.url}/v2/", timeout=1, verify=self.verify).status_code in (200, 401):
                     return
             except requests.ConnectionError:
                 pass
@@ -163,13 +172,13 @@ class TokenServer(_Server):
     """Docker token auth: GET /token (Basic or anonymous) and POST /token (refresh-token grant).
 
     Users get what they ask for; anonymous callers get pull on `public/*` only; refresh tokens map to users.
-    Every issued (scope, user) is recorded in `issued`.
+    Every token request is recorded in `issued`.
     """
 
     def __init__(self, workdir: Path, users: dict[str, str], refresh_tokens: dict[str, str] | None = None) -> None:
         self.users = users
         self.refresh_tokens = refresh_tokens or {}
-        self.issued: list[tuple[str, str]] = []
+        self.issued: list[tuple[str, str]] = []  # (space-separated scopes of one token request, user)
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fleetcompat test token issuer")])
         now = dt.datetime.now(dt.UTC)
@@ -195,7 +204,7 @@ class TokenServer(_Server):
             granted = wanted if subject else [a for a in wanted if a == "pull" and name.startswith("public/")]
             if kind == "repository" and granted:
                 access.append({"type": "repository", "name": name, "actions": granted})
-            self.issued.append((scope, subject))
+        self.issued.append((" ".join(scopes), subject))
         now = int(time.time())
         header = {"alg": "RS256", "typ": "JWT",
                   "x5c": [base64.b64encode(self.cert.public_bytes(serialization.Encoding.DER)).decode()]}
@@ -433,3 +442,30 @@ class _FaultHandler(_Handler):
 
 def _sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def tls_material(workdir: Path) -> tuple[Path, Path, Path]:
+    """A private CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, server.pem, server-key.pem)."""
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fleetcompat test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+          .not_valid_after(now + dt.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    workdir.mkdir(parents=True, exist_ok=True)
+    paths = workdir / "ca.pem", workdir / "server.pem", workdir / "server-key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths

@@ -93,6 +93,8 @@ def explicit_credentials(args: argparse.Namespace, hosts: Iterable[str]) -> dict
 def options_from_args(args: argparse.Namespace, refs: Iterable[ImageReference]) -> RegistryOptions:
     if args.registry_timeout <= 0:
         raise RegistryError("--registry-timeout must be positive")
+    if args.registry_ca and not os.access(args.registry_ca, os.R_OK):
+        raise RegistryError(f"--registry-ca {args.registry_ca}: no such readable file")
     cache_dir = getattr(args, "cache_dir", None)
     return RegistryOptions(
         credentials=explicit_credentials(args, {ref.registry for ref in refs}),
