@@ -33,6 +33,7 @@ compatibilities:
     - feature: kernel.version
       matchExpressions:
         major: {{op: Gt, value: ["{kernel_min}"]}}
+        full: {{op: InRegexp, value: ['^[0-9]+\\.[0-9]\\.']}}
 - description: generic fallback
   weight: 1
   tag: cpu
@@ -50,12 +51,14 @@ compatibilities:
     - matchFeatures:
       - feature: cpu.model
         matchExpressions:
-          vendor_id: {{op: In, value: ["{vendor}"]}}
+          vendor_id: {{op: In, value: ["{vendor}"{extra_vendors}]}}
 """
 
 
-def spec_text(description: str = "needs an NVIDIA GPU", kernel_min: int = 4, vendor: str = "Intel") -> str:
-    return GPU_SPEC.format(description=description.replace('"', '\\"'), kernel_min=kernel_min, vendor=vendor)
+def spec_text(description: str = "needs an NVIDIA GPU", kernel_min: int = 4, vendor: str = "Intel",
+              extra_vendors: tuple[str, ...] = ()) -> str:
+    return GPU_SPEC.format(description=description.replace('"', '\\"'), kernel_min=kernel_min, vendor=vendor,
+                           extra_vendors="".join(f', "{v}"' for v in extra_vendors))
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Hardware:
     kernel_major: int
     vfio: bool
     model: str = "Xeon Gold 6338"
+    kernel_minor: int = 1
     extra_feature: str = "plain"
     gpus: tuple[str, ...] = field(default=())
 
@@ -83,21 +87,34 @@ class Hardware:
             devices.append({"vendor": "10de", "class": "0302", "device": "20b5"})
         return Features(
             flags={"cpu.cpuid": cpuid, "kernel.loadedmodule": {"vfio-pci": {}} if self.vfio else {"ext4": {}}},
-            attributes={"kernel.version": {"major": str(self.kernel_major), "full": f"{self.kernel_major}.1.0"},
+            attributes={"kernel.version": {"major": str(self.kernel_major), "full": self.kernel()},
                         "cpu.model": {"vendor_id": self.vendor, "family": "6"},
                         "custom.label": {"value": self.extra_feature}},
             instances={"pci.device": devices},
         )
 
+    def kernel(self) -> str:
+        return f"{self.kernel_major}.{self.kernel_minor}.0"
+
     def summary(self) -> dict:
         return {
             "cpu": {"vendor": self.vendor, "model": self.model},
-            "kernel": f"{self.kernel_major}.1.0",
+            "kernel": self.kernel(),
             "os": "Debian GNU/Linux 12",
             "gpus": [{"vendor": "10de", "device": "20b5", "name": name} for name in self.gpus],
             "nics": [{"vendor": "8086", "device": "1572", "name": "Ethernet Controller X710 for 10GbE SFP+"}],
             "numa_nodes": 2,
         }
+
+    def rich_summary(self, rng: random.Random) -> dict:
+        """What a gatherer reports on a big server: several NICs and disks, hugepages, cloud metadata."""
+        out = self.summary()
+        out["nics"] += [{"vendor": "15b3", "device": "101d", "name": "MT2892 Family [ConnectX-6 Dx]",
+                         "driver": "mlx5_core", "sriov_totalvfs": 8}] * rng.randint(1, 4)
+        out["nvme"] = [{"model": "SAMSUNG MZQL23T8HCLS-00A07", "size_gb": 3840}] * rng.randint(1, 8)
+        out["hugepages"] = {"2048kB": rng.choice([0, 1024, 4096]), "1048576kB": rng.choice([0, 16])}
+        out["cloud"] = rng.choice([None, {"provider": "aws", "instance_type": "p4d.24xlarge"}])
+        return out
 
 
 def random_hardware(rng: random.Random, index: int) -> Hardware:
@@ -105,7 +122,7 @@ def random_hardware(rng: random.Random, index: int) -> Hardware:
     return Hardware(
         avx512=rng.random() < 0.5, avx2=rng.random() < 0.9, vendor=rng.choice(["Intel", "AMD"]), gpu=gpu,
         kernel_major=rng.choice([4, 5, 6]), vfio=rng.random() < 0.5, model=f"CPU model {index % 37}",
-        gpus=("NVIDIA A100 80GB PCIe",) if gpu else (),
+        kernel_minor=index % 40, gpus=("NVIDIA A100 80GB PCIe",) if gpu else (),
     )
 
 
@@ -126,8 +143,10 @@ def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, 
             builder.add_image(alias, f"registry.example/app{i}:1.0",
                               spec_error=f"registry.example/app{i}:1.0: 401 Unauthorized{bad}")
             continue
+        # Each image expects something of its own, so outcomes differ per image as in a real fleet.
         spec = parse_spec(spec_text(description=f"needs a GPU{bad}", kernel_min=3 + i % 3,
-                                    vendor="Intel" if i % 2 else "AMD"), f"specs/app{i}.yaml")
+                                    vendor="Intel" if i % 2 else "AMD", extra_vendors=(f"Vendor{i}",)),
+                          f"specs/app{i}.yaml")
         specs[alias] = spec
         builder.add_image(alias, f"registry.example/app{i}:1.0", spec=spec, digest=f"sha256:{i:064x}",
                           spec_digest=f"sha256:{i + 1000:064x}", spec_source=f"referrer of registry.example/app{i}")
@@ -136,6 +155,8 @@ def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, 
         # Incompatible everywhere, so its drill-down shows the hostile vendor as an "actual" value.
         profiles[0] = Hardware(True, True, f"Intel{bad}</script>", False, 6, False, model=f"</script>{bad}",
                                extra_feature=bad, gpus=(f"GPU {bad}",))
+    summaries = [p.rich_summary(rng) for p in profiles]
+    evaluations = {}
     for h in range(n_hosts):
         name = f"node-{h:05d}.dc{h % 3}.example{bad if h == 0 else ''}"
         groups = [f"dc{h % 3}", "gpu" if h % 2 else "cpu"] + ([f"grp{bad}"] if hostile and h == 0 else [])
@@ -146,11 +167,15 @@ def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, 
         if h < unreachable + gather_errors:
             builder.add_host(name, groups, status=HostStatus.ERROR, reason="gather: /sys/bus/pci unreadable")
             continue
-        hardware = profiles[h % n_profiles]
-        features = hardware.features()
-        builder.add_host(name, groups, hardware.summary(), features=features)
+        profile = h % n_profiles
+        features = profiles[profile].features()
+        builder.add_host(name, groups, summaries[profile], features=features)
         for alias, spec in specs.items():
-            builder.add_evaluation(name, alias, evaluate_spec(spec, features))
+            # Identical features give identical evaluations (as the audit's grouping relies on): evaluate once.
+            key = (profile, alias)
+            if key not in evaluations:
+                evaluations[key] = evaluate_spec(spec, features)
+            builder.add_evaluation(name, alias, evaluations[key])
     return builder.build(duration_s=12.5)
 
 

@@ -93,7 +93,9 @@ def test_matrix_filters_sorting_groups_and_drilldown(tmp_path, page, fleet, arti
         "rs => rs.map(r => Array.from(r.cells, c => c.textContent))")
     expected = [[r.label, r.expected, r.actual, r.note] for rule in group.outcomes[2].failing for r in rule.rows()]
     assert shown == expected and shown
-    assert "Ethernet Controller X710 for 10GbE SFP+ (8086:1572)" in drill.locator("ul.devices").all_text_contents()
+    devices = drill.locator("ul.devices li").all_text_contents()
+    assert "Ethernet Controller X710 for 10GbE SFP+ (8086:1572)" in devices
+    assert "MT2892 Family [ConnectX-6 Dx] (15b3:101d) · driver=mlx5_core · sriov_totalvfs=8" in devices
     page.screenshot(path=str(artifacts / "report-drilldown.png"))
 
     # a compatible cell names its best set

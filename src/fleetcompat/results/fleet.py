@@ -298,11 +298,17 @@ class FleetResultBuilder:
 
     def add_image(self, alias: str, reference: str, *, spec: Spec | None = None, digest: str | None = None,
                   spec_digest: str | None = None, spec_source: str | None = None,
-                  spec_status: SpecStatus | str = SpecStatus.OK, spec_error: str | None = None,
+                  spec_status: SpecStatus | str | None = None, spec_error: str | None = None,
                   tags: Iterable[str] = ()) -> None:
+        """`spec_status` defaults to error if `spec_error` is given, else ok with a `spec`, else no-spec."""
         if alias in self._images:
             raise ValueError(f"image {alias!r} added twice")
-        status = SpecStatus.ERROR if spec_error else SpecStatus(spec_status)
+        if spec_error:
+            status = SpecStatus.ERROR
+        elif spec_status is not None:
+            status = SpecStatus(spec_status)
+        else:
+            status = SpecStatus.OK if spec is not None else SpecStatus.NO_SPEC
         if status is SpecStatus.ERROR and not spec_error:
             raise ValueError(f"image {alias!r}: spec_status error needs spec_error (the reason)")
         sets = ()
