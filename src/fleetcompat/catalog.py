@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fleetcompat.hostfeatures.extensions import EXTENSION_FEATURES as GATHERED_EXTENSIONS
+
 FLAG, ATTRIBUTE, INSTANCE = "flag", "attribute", "instance"
 
 
@@ -84,3 +86,8 @@ def lookup(name: str) -> FeatureInfo | None:
         if info.name == name:
             return info
     return EXTENSION_FEATURES.get(name)
+
+
+# The gatherer's own list, registered whenever the catalog is imported.
+for _name, _kinds, _elements in GATHERED_EXTENSIONS:
+    register_extension(_f(_name, _kinds, _elements, extension=True))

@@ -17,6 +17,7 @@ from fleetcompat.errors import EXIT_ERROR, FleetcompatError
 COMMAND_MODULES = (
     "fleetcompat.cli.validate",
     "fleetcompat.cli.spec",
+    "fleetcompat.cli.gather",
     "fleetcompat.cli.discover",
     "fleetcompat.cli.attach",
     "fleetcompat.cli.report",

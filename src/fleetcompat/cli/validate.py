@@ -10,8 +10,9 @@ from fleetcompat._format.json import JsonFormat
 from fleetcompat._format.nfd_json import NfdJsonFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.table import TableFormat
+from fleetcompat.cli.gather import local_host
 from fleetcompat.engine import evaluate_spec
-from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
+from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE
 from fleetcompat.features import load_features_file
 from fleetcompat.registry import ImageReference, Platform, SpecFetcher
 from fleetcompat.registry.options import add_registry_arguments, options_from_args
@@ -35,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--image", metavar="REF",
                         help="image reference: read its compatibility spec from the registry (NFD's --image)")
     p.add_argument("--features", metavar="FILE",
-                   help="features in `nfd export features` JSON/YAML or a NodeFeature object")
+                   help="features in `nfd export features` JSON/YAML or a NodeFeature object "
+                   "(default: gather this host, as `fleetcompat gather` does)")
     p.add_argument("--tags", action="append", metavar="T1,T2",
                    help="keep only compatibility sets with one of these tags (repeatable)")
     p.add_argument("--output", choices=("table", "json", "nfd-json"), default="table",
@@ -60,9 +62,9 @@ def load_spec(args: argparse.Namespace):
 
 
 def load_host(args: argparse.Namespace):
-    """The host's features and a name for it."""
+    """The host's features and a name for it: the --features file, else this machine gathered now."""
     if not args.features:
-        raise FleetcompatError("--features FILE is required (local gathering is not available in this build)")
+        return local_host()
     return load_features_file(args.features), args.features
 
 

@@ -63,7 +63,7 @@ def gather(root: str = "/", sources=None, use_udev: bool | None = None, environ=
             part = FeatureSink()
             try:
                 source.discover(ctx, part)
-            except Exception as exc:
+            except Exception as exc:  # one broken source must not fail the whole gather
                 ctx.warn(f"source {source.NAME} failed, its features are left out: {type(exc).__name__}: {exc}")
                 continue
             out.merge(part)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from .core import HostFS
 
-try:  # optional: the gatherer is stdlib-only and must work without it
-    import pyudev
-except ImportError:  # pragma: no cover - depends on the host
-    pyudev = None
+
+def _import_pyudev():
+    """pyudev if importable (optional: the gatherer is stdlib-only); imported only when a gather needs it."""
+    try:
+        import pyudev
+    except ImportError:
+        return None
+    return pyudev
 
 
 class SysfsDevices:
@@ -56,8 +60,9 @@ class UdevDevices(SysfsDevices):
 
     backend = "udev"
 
-    def __init__(self, fs: HostFS) -> None:
+    def __init__(self, fs: HostFS, pyudev) -> None:
         super().__init__(fs)
+        self._pyudev = pyudev
         self._context = pyudev.Context()
         self._by_name: dict[tuple[str, str], object] = {}
         self._hwdb = None
@@ -86,8 +91,8 @@ class UdevDevices(SysfsDevices):
         device = self._by_name.get((subsystem, name))
         if device is None:
             try:
-                device = pyudev.Devices.from_name(self._context, subsystem, name)
-            except (pyudev.DeviceNotFoundError, ValueError):
+                device = self._pyudev.Devices.from_name(self._context, subsystem, name)
+            except (self._pyudev.DeviceNotFoundError, ValueError):
                 return None
             self._by_name[(subsystem, name)] = device
         return device
@@ -118,7 +123,7 @@ class UdevDevices(SysfsDevices):
                 self._hwdb = libudev.udev_hwdb_new(self._context)
             entry = libudev.udev_hwdb_get_properties_list_entry(self._hwdb, modalias.encode(), 0)
             return {k.decode(): v.decode() for k, v in udev_list_iterate(libudev, entry)}
-        except Exception:
+        except Exception:  # optional enrichment: the hwdb or the private API may be missing
             return {}
 
     def close(self) -> None:
@@ -131,13 +136,14 @@ def device_backend(fs: HostFS, use_udev: bool | None = None) -> SysfsDevices:
     """udev if `use_udev` (None: when pyudev and libudev work and the root is `/`), else sysfs."""
     if use_udev is False:
         return SysfsDevices(fs)
-    if fs.root != "/" or pyudev is None:
+    pyudev = _import_pyudev() if fs.root == "/" else None
+    if pyudev is None:
         if use_udev:
             raise RuntimeError("udev needs pyudev and the root / (it describes the running system)")
         return SysfsDevices(fs)
     try:
-        return UdevDevices(fs)
-    except Exception:
+        return UdevDevices(fs, pyudev)
+    except Exception:  # pyudev without a loadable libudev
         if use_udev:
             raise
         return SysfsDevices(fs)
