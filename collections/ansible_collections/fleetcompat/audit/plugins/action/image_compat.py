@@ -1,0 +1,58 @@
+# Copyright: fleetcompat maintainers
+# Apache License 2.0 (see LICENSE in the repository)
+"""Controller side of fleetcompat.audit.image_compat: one host's features against the run's images."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible_collections.fleetcompat.audit.plugins.action.image_specs import IMAGE_OPTIONS, REGISTRY_OPTIONS, registry_options
+from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
+    fail_message,
+    fleetcompat_module,
+    plain,
+)
+
+ARGUMENT_SPEC = {
+    "features": {"type": "dict", "required": True},
+    "run_dir": {"type": "path"},
+    "images": {"type": "list", "elements": "dict", "options": IMAGE_OPTIONS},
+    "registry": {"type": "dict", "default": {}, "options": REGISTRY_OPTIONS},
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("run_dir", "images")],
+                                              required_one_of=[("run_dir", "images")])
+        errors = fleetcompat_module("errors")
+        load = fleetcompat_module("features.load")
+        evaluate = fleetcompat_module("fleet.evaluate")
+        host = (task_vars or {}).get("inventory_hostname", "host")
+        try:
+            features = load.parse_features_document(plain(args["features"]), f"{host}: features")
+            if args["run_dir"]:
+                rundir = fleetcompat_module("fleet.rundir")
+                resolved = rundir.read_images(args["run_dir"])
+                memo = rundir.evaluations_dir(args["run_dir"])
+            else:
+                images = fleetcompat_module("fleet.images")
+                resolve = fleetcompat_module("fleet.resolve")
+                entries = images.parse_images(
+                    [{k: v for k, v in e.items() if v not in (None, [])} for e in plain(args["images"])], "images")
+                resolved = resolve.resolve(entries, registry_options(args["registry"]))
+                memo = None
+            outcomes = evaluate.evaluate_host(resolved, features, memo)
+        except errors.FleetcompatError as exc:
+            result.update(failed=True, msg=fail_message(exc))
+            return result
+        result.update(changed=False, images=outcomes)
+        for status, key in ((evaluate.COMPATIBLE, "compatible"), (evaluate.INCOMPATIBLE, "incompatible"),
+                            (evaluate.ERROR, "errors")):
+            result[key] = [alias for alias, outcome in outcomes.items() if outcome["status"] == status]
+        return result

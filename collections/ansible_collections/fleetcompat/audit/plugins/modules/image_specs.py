@@ -1,0 +1,160 @@
+# Copyright: fleetcompat maintainers
+# Apache License 2.0 (see LICENSE in the repository)
+# This file only documents the action plugin plugins/action/image_specs.py, which runs on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: image_specs
+short_description: Resolve the image compatibility specs of a fleet audit once, on the controller
+version_added: "0.1.0"
+description:
+  - Reads local spec files and fetches registry images' attached NFD image compatibility specs
+    (C(application/vnd.nfd.image-compatibility.v1alpha1) referrers), B(once per run) for the whole fleet, and
+    writes them to a run directory on the controller that M(fleetcompat.audit.image_compat) and
+    M(fleetcompat.audit.fleet_report) read. Run it with C(run_once=true); managed hosts need no registry access.
+  - An image whose spec cannot be had (registry unreachable, no artifact, malformed spec, O(images[].tags) that
+    select no set) does not fail the task; it is returned with RV(images[].status=error) and the reason, and
+    every host is reported as C(error) for that image.
+  - This is an action plugin that runs in the controller's Python and imports the C(fleetcompat) package from it
+    (install the repository into the Python that runs ansible-playbook, e.g. C(scripts/setup.sh) and
+    C(.venv/bin/ansible-playbook)).
+options:
+  images:
+    description:
+      - The images to check. Each entry names exactly one of O(images[].image) or O(images[].spec).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      alias:
+        description:
+          - Short name used in reports and in the gate's group names (C(fleetcompat_compatible_<alias>)).
+          - Default is the spec file's name without extension, or the image repository's last path segment.
+        type: str
+      image:
+        description: Registry reference, C(registry/repository:tag) or C(...@sha256:...).
+        type: str
+      spec:
+        description: Local spec file (YAML or JSON); relative paths are relative to the current directory.
+        type: path
+      tags:
+        description: Keep only the compatibility sets with one of these tags (NFD's C(--tags)).
+        type: list
+        elements: str
+        default: []
+      platform:
+        description: Platform (C(os/arch[/variant])) of a multi-platform registry image whose spec is wanted.
+        type: str
+      required:
+        description: The gate (M(fleetcompat.audit.fleet_gate)) requires this image when no explicit list is given.
+        type: bool
+        default: false
+  registry:
+    description: How registries are reached. Credentials come from Docker/Podman auth files.
+    type: dict
+    default: {}
+    suboptions:
+      plain_http:
+        description: Use plain HTTP for every registry.
+        type: bool
+        default: false
+      plain_http_registries:
+        description: Use plain HTTP for these C(host:port) registries only.
+        type: list
+        elements: str
+        default: []
+      ca_file:
+        description: CA bundle (PEM) for registry TLS certificates.
+        type: path
+      timeout:
+        description: Seconds one registry request (retries included) may take.
+        type: float
+        default: 8.0
+      cache_dir:
+        description: Content-addressed spec cache; default C($XDG_CACHE_HOME/fleetcompat).
+        type: path
+      offline:
+        description: Use only the spec cache; never contact a registry.
+        type: bool
+        default: false
+  run_dir_base:
+    description: Directory in which the run directory is created (default the system temporary directory).
+    type: path
+attributes:
+  check_mode:
+    description: Fully supported; only a temporary run directory is written, on the controller.
+    support: full
+  diff_mode:
+    description: Not applicable.
+    support: none
+  platform:
+    description: Runs on the controller.
+    platforms: posix
+notes:
+  - Registry requests per run are independent of the number of hosts.
+seealso:
+  - module: fleetcompat.audit.image_compat
+  - module: fleetcompat.audit.fleet_report
+author:
+  - fleetcompat maintainers (@fleetcompat)
+"""
+
+EXAMPLES = r"""
+- name: Resolve the specs once for the whole play
+  fleetcompat.audit.image_specs:
+    images:
+      - spec: examples/specs/x86-64-v3.yaml
+      - alias: cuda
+        image: registry.example.com:5000/ml/cuda-app:12.4
+        platform: linux/amd64
+        required: true
+    registry:
+      plain_http_registries: [registry.example.com:5000]
+  run_once: true
+  register: fleetcompat_specs
+"""
+
+RETURN = r"""
+run_dir:
+  description: The run directory to pass to M(fleetcompat.audit.image_compat) and M(fleetcompat.audit.fleet_report).
+  returned: always
+  type: str
+  sample: /tmp/fleetcompat-run-k2j3h4
+images:
+  description: One entry per image, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    alias:
+      description: The image's alias.
+      type: str
+      sample: cuda
+    reference:
+      description: The image reference or spec file given.
+      type: str
+    required:
+      description: Whether the gate requires it by default.
+      type: bool
+    status:
+      description: C(ok) when the spec was resolved, C(error) otherwise.
+      type: str
+      sample: ok
+    error:
+      description: Why there is no spec (one line naming the image or file), else null.
+      type: str
+    digest:
+      description: Image manifest digest (registry images).
+      type: str
+    spec_digest:
+      description: Digest of the compatibility artifact, or C(sha256) of the spec file.
+      type: str
+    spec_source:
+      description: Where the spec came from.
+      type: str
+    sets:
+      description: Number of compatibility sets in the spec.
+      type: int
+"""
