@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from fleetcompat._format.style import use_colour
@@ -112,6 +113,7 @@ def collect_hosts(args: argparse.Namespace) -> list[HostRecord]:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     images = images_from_cli(args.image, args.spec, args.images, split_tags(args.tags), args.platform)
     refs = [ImageReference.parse(i.image) for i in images if i.image is not None]
     resolved = resolve(images, options_from_args(args, refs) if refs else None)
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     hosts = collect_hosts(args)
     outcomes = evaluate_fleet(resolved, [(h.name, h.features) for h in hosts if h.features is not None
                                          and h.status is HostStatus.OK])
-    result = build_result(resolved, hosts, outcomes, run_meta)
+    result = build_result(resolved, hosts, outcomes, run_meta, time.monotonic() - started)
     paths = write_reports(result, args.output_dir, args.format or DEFAULT_FORMATS)
     decision = decide(result)
     for image in resolved:

@@ -8,10 +8,12 @@ report step removes the directory.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from fleetcompat.errors import FleetcompatError
 from fleetcompat.fleet.resolve import ResolvedImage
 
 IMAGES_FILE = "images.json"
+STARTED_FILE = "started"
 EVALUATIONS_DIR = "evaluations"
 PREFIX = "fleetcompat-run-"
 
@@ -32,6 +35,7 @@ def create(base: str | Path | None, resolved: Sequence[ResolvedImage]) -> Path:
         Path(base).mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
     (run_dir / EVALUATIONS_DIR).mkdir()
+    (run_dir / STARTED_FILE).write_text(repr(time.time()), encoding="utf-8")
     partial = run_dir / f"{IMAGES_FILE}.tmp"
     partial.write_text(json.dumps([r.to_record() for r in resolved]), encoding="utf-8")
     os.replace(partial, run_dir / IMAGES_FILE)
@@ -46,6 +50,16 @@ def read_images(run_dir: str | Path) -> list[ResolvedImage]:
         raise RunDirError(f"cannot read the run's resolved images ({getattr(exc, 'strerror', None) or exc}); "
                           "run fleetcompat.audit.image_specs first", where=str(path)) from None
     return [ResolvedImage.from_record(r) for r in records]
+
+
+def started(run_dir: str | Path) -> tuple[str, float]:
+    """When the run directory was made: (RFC 3339 UTC, seconds since then)."""
+    try:
+        epoch = float((Path(run_dir) / STARTED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        epoch = time.time()
+    stamp = datetime.datetime.fromtimestamp(epoch, datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return stamp, max(0.0, time.time() - epoch)
 
 
 def evaluations_dir(run_dir: str | Path) -> Path:

@@ -89,8 +89,10 @@ class ActionModule(ActionBase):
                 records.append(record)
                 if images:
                     outcomes[name] = {alias: evaluate.entry_outcome(entry) for alias, entry in images.items()}
-            fleet_result = report.build_result(resolved, records, outcomes,
-                                               fleet.RunMeta.now(inventory=args["inventory"], limit=args["limit"]))
+            started_at, elapsed = rundir.started(args["run_dir"])
+            fleet_result = report.build_result(
+                resolved, records, outcomes,
+                fleet.RunMeta(started_at=started_at, inventory=args["inventory"], limit=args["limit"]), elapsed)
             paths = report.write_reports(fleet_result, args["output_dir"], args["formats"])
         except errors.FleetcompatError as exc:
             result.update(failed=True, msg=fail_message(exc))

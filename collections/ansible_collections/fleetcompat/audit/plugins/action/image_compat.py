@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.fleetcompat.audit.plugins.action.image_specs import IMAGE_OPTIONS, REGISTRY_OPTIONS, registry_options
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
+    IMAGE_OPTIONS,
+    REGISTRY_OPTIONS,
     fail_message,
     fleetcompat_module,
+    image_entries,
     plain,
+    registry_options,
 )
 
 ARGUMENT_SPEC = {
@@ -41,11 +44,8 @@ class ActionModule(ActionBase):
                 resolved = rundir.read_images(args["run_dir"])
                 memo = rundir.evaluations_dir(args["run_dir"])
             else:
-                images = fleetcompat_module("fleet.images")
                 resolve = fleetcompat_module("fleet.resolve")
-                entries = images.parse_images(
-                    [{k: v for k, v in e.items() if v not in (None, [])} for e in plain(args["images"])], "images")
-                resolved = resolve.resolve(entries, registry_options(args["registry"]))
+                resolved = resolve.resolve(image_entries(args["images"]), registry_options(args["registry"]))
                 memo = None
             outcomes = evaluate.evaluate_host(resolved, features, memo)
         except errors.FleetcompatError as exc:

@@ -4,53 +4,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ansible.plugins.action import ActionBase
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
+    IMAGE_OPTIONS,
+    REGISTRY_OPTIONS,
     fail_message,
     fleetcompat_module,
-    plain,
+    image_entries,
+    registry_options,
 )
 
-IMAGE_OPTIONS = {
-    "alias": {"type": "str"},
-    "image": {"type": "str"},
-    "spec": {"type": "path"},
-    "tags": {"type": "list", "elements": "str", "default": []},
-    "platform": {"type": "str"},
-    "required": {"type": "bool", "default": False},
-}
-REGISTRY_OPTIONS = {
-    "plain_http": {"type": "bool", "default": False},
-    "plain_http_registries": {"type": "list", "elements": "str", "default": []},
-    "ca_file": {"type": "path"},
-    "timeout": {"type": "float", "default": 8.0},
-    "cache_dir": {"type": "path"},
-    "offline": {"type": "bool", "default": False},
-}
 ARGUMENT_SPEC = {
     "images": {"type": "list", "elements": "dict", "required": True, "options": IMAGE_OPTIONS},
     "registry": {"type": "dict", "default": {}, "options": REGISTRY_OPTIONS},
     "run_dir_base": {"type": "path"},
 }
-
-
-def registry_options(settings: dict):
-    """fleetcompat RegistryOptions from the `registry` task option."""
-    options = fleetcompat_module("registry.options")
-    kwargs = {
-        "plain_http": settings["plain_http"],
-        "plain_http_registries": frozenset(settings["plain_http_registries"]),
-        "ca_file": settings["ca_file"],
-        "timeout": settings["timeout"],
-        "connect_timeout": min(options.RegistryOptions.connect_timeout, settings["timeout"]),
-        "read_timeout": min(options.RegistryOptions.read_timeout, settings["timeout"]),
-        "offline": settings["offline"],
-    }
-    if settings["cache_dir"]:
-        kwargs["cache_dir"] = Path(settings["cache_dir"])
-    return options.RegistryOptions(**kwargs)
 
 
 class ActionModule(ActionBase):
@@ -62,13 +30,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        images = fleetcompat_module("fleet.images")
         resolve = fleetcompat_module("fleet.resolve")
         rundir = fleetcompat_module("fleet.rundir")
         errors = fleetcompat_module("errors")
         try:
-            entries = images.parse_images(
-                [{k: v for k, v in e.items() if v not in (None, [])} for e in plain(args["images"])], "images")
+            entries = image_entries(args["images"])
             resolved = resolve.resolve(entries, registry_options(args["registry"]))
             run_dir = rundir.create(args["run_dir_base"], resolved)
         except errors.FleetcompatError as exc:

@@ -29,7 +29,7 @@ options:
     type: path
   images:
     description:
-      - Images to resolve here, in the format of M(fleetcompat.audit.image_specs)'s O(fleetcompat.audit.image_specs#module:images).
+      - Images to resolve here, in the format of O(fleetcompat.audit.image_specs#module:images).
       - Mutually exclusive with O(run_dir).
     type: list
     elements: dict

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
@@ -37,3 +38,45 @@ def plain(value: Any) -> Any:
 def fail_message(exc: Exception) -> str:
     """One line, as the fleetcompat command prints it."""
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+# Task options shared by image_specs and image_compat.
+IMAGE_OPTIONS = {
+    "alias": {"type": "str"},
+    "image": {"type": "str"},
+    "spec": {"type": "path"},
+    "tags": {"type": "list", "elements": "str", "default": []},
+    "platform": {"type": "str"},
+    "required": {"type": "bool", "default": False},
+}
+REGISTRY_OPTIONS = {
+    "plain_http": {"type": "bool", "default": False},
+    "plain_http_registries": {"type": "list", "elements": "str", "default": []},
+    "ca_file": {"type": "path"},
+    "timeout": {"type": "float", "default": 8.0},
+    "cache_dir": {"type": "path"},
+    "offline": {"type": "bool", "default": False},
+}
+
+
+def registry_options(settings: dict):
+    """fleetcompat RegistryOptions from the `registry` task option."""
+    options = fleetcompat_module("registry.options")
+    kwargs = {
+        "plain_http": settings["plain_http"],
+        "plain_http_registries": frozenset(settings["plain_http_registries"]),
+        "ca_file": settings["ca_file"],
+        "timeout": settings["timeout"],
+        "connect_timeout": min(options.RegistryOptions.connect_timeout, settings["timeout"]),
+        "read_timeout": min(options.RegistryOptions.read_timeout, settings["timeout"]),
+        "offline": settings["offline"],
+    }
+    if settings["cache_dir"]:
+        kwargs["cache_dir"] = Path(settings["cache_dir"])
+    return options.RegistryOptions(**kwargs)
+
+
+def image_entries(images: list) -> list:
+    """The `images` task option as checked fleetcompat image entries (unset sub-options left out)."""
+    parse = fleetcompat_module("fleet.images").parse_images
+    return parse([{k: v for k, v in e.items() if v not in (None, [])} for e in plain(images)], "images")
