@@ -95,7 +95,9 @@ def test_matrix_filters_sorting_groups_and_drilldown(tmp_path, page, fleet, arti
     assert shown == expected and shown
     devices = drill.locator("ul.devices li").all_text_contents()
     assert "Ethernet Controller X710 for 10GbE SFP+ (8086:1572)" in devices
-    assert "MT2892 Family [ConnectX-6 Dx] (15b3:101d) · driver=mlx5_core · sriov_totalvfs=8" in devices
+    connectx = "MT2892 Family [ConnectX-6 Dx] (15b3:101d) · driver=mlx5_core · sriov_totalvfs=8"
+    count = sum(n.get("name", "").startswith("MT2892") for n in group.hosts[0].summary["nics"])
+    assert (f"{count}× {connectx}" if count > 1 else connectx) in devices
     page.screenshot(path=str(artifacts / "report-drilldown.png"))
 
     # a compatible cell names its best set

@@ -160,8 +160,10 @@
   function summaryValue(value) {
     if (Array.isArray(value)) {
       if (!value.length) return h("span", {class: "muted", text: "none"});
+      const counts = new Map();  // identical devices (four equal NICs) are one line with a count
+      for (const item of value) counts.set(deviceText(item), (counts.get(deviceText(item)) || 0) + 1);
       const ul = h("ul", {class: "devices"});
-      for (const item of value) ul.append(h("li", {text: deviceText(item)}));
+      for (const [text, n] of counts) ul.append(h("li", {text: n > 1 ? `${n}× ${text}` : text}));
       return ul;
     }
     if (value !== null && typeof value === "object") return kv(Object.entries(value).map(([k, v]) => [k, summaryValue(v)]));
