@@ -13,6 +13,8 @@ import sys
 from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.hostfeatures import SOURCE_NAMES, SourceSelectionError, dumps, gather, summarize
+from fleetcompat.remote import cli as remote
+from fleetcompat.remote.commands import gather_command
 
 
 class GatherError(FleetcompatError):
@@ -33,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    f"(default all; names: {', '.join(SOURCE_NAMES)})")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--summary", action="store_true", help="print the compact report summary instead")
+    remote.add_host_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -57,6 +60,8 @@ def local_host() -> tuple[Features, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if remote.wants_remote(args):  # direct mode over SSH, --root and --sources apply on the hosts
+        return gather_command(args, dumps)
     features = gather_host(args.root, args.sources)
     text = json.dumps(summarize(features), indent=4) + "\n" if args.summary else dumps(features)
     if args.output:

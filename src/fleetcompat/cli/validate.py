@@ -12,10 +12,12 @@ from fleetcompat._format.style import use_colour
 from fleetcompat._format.table import TableFormat
 from fleetcompat.cli.gather import local_host
 from fleetcompat.engine import evaluate_spec
-from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE
+from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
 from fleetcompat.features import load_features_file
 from fleetcompat.registry import ImageReference, Platform, SpecFetcher
 from fleetcompat.registry.options import add_registry_arguments, options_from_args
+from fleetcompat.remote import cli as remote
+from fleetcompat.remote.commands import validate_command
 from fleetcompat.spec import load_spec_file
 
 
@@ -38,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--features", metavar="FILE",
                    help="features in `nfd export features` JSON/YAML or a NodeFeature object "
                    "(default: gather this host, as `fleetcompat gather` does)")
+    remote.add_host_arguments(p)
     p.add_argument("--tags", action="append", metavar="T1,T2",
                    help="keep only compatibility sets with one of these tags (repeatable)")
     p.add_argument("--output", choices=("table", "json", "nfd-json"), default="table",
@@ -54,7 +57,7 @@ def load_spec(args: argparse.Namespace):
     image = ImageReference.parse(args.image)
     # The audited host's platform: --platform, else this machine when it is the host (no --features file);
     # a features file from elsewhere carries no platform, so then the index / single manifest is used.
-    platform = args.platform or (None if args.features else Platform.local())
+    platform = args.platform or (None if args.features or remote.wants_remote(args) else Platform.local())
     fetched = SpecFetcher(options_from_args(args, [image])).fetch(image, platform)
     for warning in fetched.warnings:
         print(f"fleetcompat: warning: {fetched.image_ref}: {warning}", file=sys.stderr)
@@ -68,17 +71,27 @@ def load_host(args: argparse.Namespace):
     return load_features_file(args.features), args.features
 
 
+def render(output: str, evaluation, context: EvaluationContext) -> str:
+    if output == "nfd-json":
+        return NfdJsonFormat().render(evaluation, context)
+    if output == "json":
+        return JsonFormat().render(evaluation, context)
+    return TableFormat(colour=use_colour(sys.stdout)).render(evaluation, context)
+
+
 def run(args: argparse.Namespace) -> int:
     spec, origin, extra = load_spec(args)
-    features, host = load_host(args)
     tags = split_tags(args.tags)
+    if remote.wants_remote(args):  # direct mode over SSH: one or more hosts
+        if args.features:
+            raise FleetcompatError("give either --features or --host/--hosts")
+        return validate_command(
+            args, lambda features: evaluate_spec(spec, features, tags),
+            lambda evaluation, host: render(args.output, evaluation,
+                                            EvaluationContext(spec, host, origin, tags, extra)))
+    features, host = load_host(args)
     evaluation = evaluate_spec(spec, features, tags)
     context = EvaluationContext(spec=spec, host=host, spec_origin=origin, tags=tags, extra=extra)
-    if args.output == "nfd-json":
-        sys.stdout.write(NfdJsonFormat().render(evaluation, context))
-    elif args.output == "json":
-        sys.stdout.write(JsonFormat().render(evaluation, context))
-    else:
-        sys.stdout.write(TableFormat(colour=use_colour(sys.stdout)).render(evaluation, context))
+    sys.stdout.write(render(args.output, evaluation, context))
     sys.stdout.flush()
     return EXIT_COMPATIBLE if evaluation.compatible else EXIT_INCOMPATIBLE

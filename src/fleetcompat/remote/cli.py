@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 
 from fleetcompat.errors import FleetcompatError
-from fleetcompat.remote.ssh import (
+from fleetcompat.remote.options import (
     DEFAULT_KNOWN_HOSTS,
     DEFAULT_PARALLEL,
     DEFAULT_PYTHON,
     DEFAULT_TIMEOUT,
     RemoteHost,
     SshOptions,
-    gather_hosts,
 )
 from fleetcompat.remote.target import Target, collect_targets
 
@@ -61,4 +60,6 @@ def targets(args: argparse.Namespace) -> list[Target]:
 def gather_remote(args: argparse.Namespace, root: str = "/",
                   sources: tuple[str, ...] | None = None) -> list[RemoteHost]:
     """Gather every `--host`/`--hosts` target; each result carries its status (ok, unreachable, error)."""
+    from fleetcompat.remote.ssh import gather_hosts  # paramiko: imported only when a host is contacted
+
     return gather_hosts(targets(args), ssh_options(args, root, sources))
