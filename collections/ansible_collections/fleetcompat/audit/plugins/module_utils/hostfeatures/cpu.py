@@ -23,6 +23,7 @@ _ARM_IMPLEMENTERS = {
 _UNSAFE_LABEL_CHARS = re.compile(r"[^-A-Za-z0-9_.]+")
 _BRAND_GHZ = re.compile(r"@\s*([0-9]+(?:\.[0-9]+)?)\s*GHz")
 _GO_ATOI = re.compile(r"^[+-]?[0-9]+$")
+_CPU_DIR = re.compile(r"^cpu[0-9]+$")
 
 
 def _int(text: str | None, base: int = 10) -> int | None:
@@ -248,14 +249,19 @@ def _sst(ctx) -> dict[str, str]:
 
 
 def _topology(ctx) -> dict[str, str]:
+    """NFD reads sys/bus/cpu/devices; captured trees often have only sys/devices/system/cpu/cpuN (same CPUs)."""
     fs = ctx.fs
-    cpus = fs.listdir("sys/bus/cpu/devices")
+    base_dir = "sys/bus/cpu/devices"
+    cpus = fs.listdir(base_dir)
+    if cpus is None:
+        base_dir = "sys/devices/system/cpu"
+        cpus = [c for c in fs.listdir(base_dir) or () if _CPU_DIR.match(c)] or None
     if cpus is None:
         return {}
     threads = False
     packages = set()
     for cpu in cpus:
-        base = f"sys/bus/cpu/devices/{cpu}/topology/"
+        base = f"{base_dir}/{cpu}/topology/"
         siblings = fs.read(base + "thread_siblings_list")
         package = fs.read(base + "physical_package_id")
         if siblings is None or package is None:

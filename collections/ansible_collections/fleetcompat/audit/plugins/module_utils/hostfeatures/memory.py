@@ -32,6 +32,8 @@ def _numa(ctx) -> dict[str, str] | None:
         if system_nodes is None:
             return None
         nodes = [n for n in system_nodes if is_node_dir(n)]
+        if not nodes:
+            return None  # no node directories: a kernel without NUMA, like NFD's missing sys/bus/node
     return {"is_numa": "true" if len(nodes) > 1 else "false", "node_count": str(len(nodes))}
 
 
