@@ -1,0 +1,155 @@
+"""Fixtures for the fleet tests: real sshd hosts (network namespaces, one with a different CPU), a real registry
+with a counting front, and helpers that run the real ansible-playbook and fleetcompat commands.
+
+The lab (session scope):
+  node1, node2  real hosts, each its own sshd and address
+  node3         a different machine: its sshd sees a /proc/cpuinfo without AVX2/BMI2/FMA (x86-64-v2) and an
+                Ubuntu /etc/os-release, bind-mounted in its own mount namespace
+  broken        node1's sshd under another name, gathering below a root that does not exist (gathering fails)
+  down          nothing listens there (unreachable)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.fleet.sshlab import LabUnavailable, SshHost, SshLab
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+SPECS = REPO / "examples" / "specs"
+REGISTRY_TESTS = REPO / "tests" / "registry"
+
+_X86_64_V3_ONLY = {"avx2", "bmi1", "bmi2", "fma", "movbe", "f16c", "abm", "avx512f", "avx512bw", "avx512cd",
+                   "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi", "avx512_vbmi2", "avx512_vnni",
+                   "avx512_bitalg", "avx512_vpopcntdq", "avx512_bf16", "avx512_fp16", "avx_vnni"}
+UBUNTU_OS_RELEASE = 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n'
+
+
+def older_cpuinfo() -> str:
+    """This machine's /proc/cpuinfo without the x86-64-v3 flags: an older CPU (x86-64-v2)."""
+    lines = []
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            key, _, flags = line.partition(":")
+            line = f"{key}: " + " ".join(f for f in flags.split() if f not in _X86_64_V3_ONLY)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Lab:
+    lab: SshLab
+    inventory: Path
+    names: dict[str, SshHost]  # inventory name -> host
+
+    def targets(self, *names: str) -> list[str]:
+        """`--host` values for the direct mode."""
+        return [a for n in names for a in ("--host", self.names[n].target)]
+
+    def ssh_args(self) -> list[str]:
+        return ["--identity", str(self.lab.client_key), "--known-hosts", str(self.lab.known_hosts)]
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Lab:
+    try:
+        ssh_lab = SshLab()
+    except LabUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        names = {
+            "node1": ssh_lab.add_host("node1"),
+            "node2": ssh_lab.add_host("node2"),
+            "node3": ssh_lab.add_host("node3", files={"/proc/cpuinfo": older_cpuinfo(),
+                                                      "/etc/os-release": UBUNTU_OS_RELEASE}),
+            "down": ssh_lab.add_unreachable("down"),
+        }
+        names["broken"] = names["node1"]
+        inventory = tmp_path_factory.mktemp("inventory") / "lab.yml"
+        doc = yaml.safe_load(ssh_lab.inventory_yaml("lab"))
+        hosts = doc["all"]["children"]["lab"]["hosts"]
+        hosts["broken"] = {**hosts["node1"], "fleetcompat_gather_root": "/nonexistent-root"}
+        inventory.write_text(yaml.safe_dump(doc, sort_keys=False))
+        yield Lab(ssh_lab, inventory, names)
+    finally:
+        ssh_lab.close()
+
+
+def ansible_env(lab: Lab, **extra: str) -> dict[str, str]:
+    env = {**os.environ, **lab.lab.ansible_env(), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+           "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"}
+    env.update(extra)
+    return env
+
+
+def run_playbook(lab: Lab, playbook: str, *args: str, env: dict[str, str] | None = None,
+                 inventory: Path | None = None) -> subprocess.CompletedProcess:
+    """The real ansible-playbook from the repository root, as the README runs it."""
+    return subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory or lab.inventory), f"playbooks/{playbook}", *args],
+        cwd=REPO, env=env or ansible_env(lab), capture_output=True, text=True, timeout=300,
+    )
+
+
+def run_fleetcompat(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "fleetcompat"), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def write_vars(path: Path, **variables: object) -> str:
+    path.write_text(yaml.safe_dump(variables, sort_keys=False))
+    return f"@{path}"
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+# ---------------------------------------------------------------------------------------------- registry
+
+
+@dataclass
+class Registry:
+    front: object  # registry_servers.RegistryFront (counts every request)
+    with_spec: str  # reference of an image with an x86-64-v3 compatibility artifact attached
+    without_spec: str  # reference of an image with no artifact
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A real docker-registry behind a counting referrers-API front, with two images; None if unavailable."""
+    sys.path.insert(0, str(REGISTRY_TESTS))
+    try:
+        from registry_images import push_image
+        from registry_servers import REGISTRY_BINARY, RegistryFront, RegistryProcess
+    finally:
+        sys.path.remove(str(REGISTRY_TESTS))
+    if not shutil.which(REGISTRY_BINARY):
+        yield None
+        return
+    from fleetcompat.registry import ImageReference, RegistryClient, RegistryOptions, attach_spec
+    from fleetcompat.registry.client import Repository
+
+    process = RegistryProcess(tmp_path_factory.mktemp("fleet-registry"))
+    front = RegistryFront(process.host, referrers=True)
+    try:
+        client = RegistryClient(RegistryOptions(plain_http_registries=frozenset({front.host}), cache_dir=None))
+        push_image(client, Repository(front.host, "fleet/x86app"), "v1")
+        push_image(client, Repository(front.host, "fleet/noart"), "v1")
+        with_spec = f"{front.host}/fleet/x86app:v1"
+        attach_spec(client, ImageReference.parse(with_spec), (SPECS / "x86-64-v3.yaml").read_bytes(), "x86-64-v3.yaml")
+        front.reset_counts()
+        yield Registry(front, with_spec, f"{front.host}/fleet/noart:v1")
+    finally:
+        front.stop()
+        process.stop()
