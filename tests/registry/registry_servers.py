@@ -388,6 +388,7 @@ class FaultServer(_Server):
 
     error500 always 500 · stall never answers (until stopped) · garbage serves a non-JSON "manifest" with a
     correct digest header · digest-mismatch serves a JSON manifest with a wrong Docker-Content-Digest ·
+    no-digest-header serves the same manifest for any reference without Docker-Content-Digest ·
     unauthorized 401 Basic · forbidden 403 DENIED · trickle sends a manifest one byte per second.
     """
 
@@ -416,6 +417,8 @@ class _FaultHandler(_Handler):
             self.reply(200, body, {**manifest_type, "Docker-Content-Digest": _sha256(body)})
         elif mode == "digest-mismatch":
             self.reply(200, manifest, {**manifest_type, "Docker-Content-Digest": "sha256:" + "0" * 64})
+        elif mode == "no-digest-header":
+            self.reply(200, manifest, manifest_type)
         elif mode == "unauthorized":
             self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
                        {"Content-Type": "application/json", "WWW-Authenticate": 'Basic realm="faults"'})

@@ -121,6 +121,10 @@ class _Reply:
             return set()
 
 
+class _DeadlineReached(Exception):
+    """The request's total time budget ran out while the body was still arriving."""
+
+
 class _Redactor:
     """Replaces every secret this client has handled by `***` in text that leaves it (errors, logs)."""
 
@@ -272,6 +276,8 @@ class RegistryClient:
                 if reply.status not in _RETRY_STATUS:
                     return reply
                 problem = f"HTTP {reply.status} ({self.redact(reply.error_summary())})"
+            except _DeadlineReached:
+                problem = f"answer still incomplete after {opts.timeout:g}s"
             except requests.exceptions.SSLError as exc:
                 raise RegistryError(f"{what}: TLS verification failed ({_reason(exc)}); "
                                     "use --registry-ca FILE for a private CA, or --plain-http for HTTP") from None
@@ -303,12 +309,17 @@ class RegistryClient:
         if declared and declared.isdigit() and int(declared) > limit and response.status_code < 300:
             raise RegistryError(f"{what}: {int(declared)} bytes is over the {limit}-byte limit")
         chunks, size = [], 0
-        for chunk in response.iter_content(64 * 1024):
+        while True:
+            # read1 returns whatever one socket read brings, so a server trickling bytes cannot outlast the
+            # deadline (iter_content would block until 64 KiB arrived, each byte resetting the read timeout).
+            chunk = response.raw.read1(64 * 1024, decode_content=True)
+            if not chunk:
+                break
             size += len(chunk)
             if size > limit:
                 raise RegistryError(f"{what}: content is over the {limit}-byte limit")
             if time.monotonic() > deadline:
-                raise requests.exceptions.ReadTimeout("deadline reached while reading the body")
+                raise _DeadlineReached()
             chunks.append(chunk)
         return b"".join(chunks)
 
