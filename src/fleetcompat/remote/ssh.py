@@ -98,6 +98,8 @@ def _connect(target: Target, options: SshOptions, deadline: float) -> paramiko.S
     except OSError as exc:
         raise _Unreachable(f"{where}: cannot connect ({exc.strerror or exc})") from None
     except paramiko.SSHException as exc:
+        if time.monotonic() >= deadline:  # paramiko reports a silent peer as a lost session, not as a timeout
+            raise _Unreachable(f"{where}: timed out after {options.timeout:g}s (no SSH handshake)") from None
         raise _Unreachable(f"{where}: ssh: {exc}") from None
     return client
 
