@@ -47,9 +47,10 @@ def _layer(text: str) -> tuple[bytes, str]:
 
 
 def push_image(client: RegistryClient, repo: Repository, tag: str | None, arch: str = "amd64",
-               os_name: str = "linux", variant: str = "") -> dict:
-    """A minimal runnable-shaped OCI image (one gzip layer, image config); returns its descriptor with platform."""
-    layer, diff_id = _layer(f"hello from {os_name}/{arch}{variant}\n")
+               os_name: str = "linux", variant: str = "", note: str = "") -> dict:
+    """A minimal runnable-shaped OCI image (one gzip layer, image config); returns its descriptor with platform.
+    The same arguments give the same digest; `note` makes otherwise equal images differ."""
+    layer, diff_id = _layer(f"hello from {os_name}/{arch}{variant}\n{note}")
     config = {"architecture": arch, "os": os_name, "rootfs": {"type": "layers", "diff_ids": [diff_id]},
               "config": {"Cmd": ["/hello"]}}
     if variant:
@@ -69,9 +70,10 @@ def push_image(client: RegistryClient, repo: Repository, tag: str | None, arch: 
 
 
 def push_index(client: RegistryClient, repo: Repository, tag: str,
-               platforms: tuple[tuple[str, str], ...] = (("linux", "amd64"), ("linux", "arm64"))) -> tuple[dict, dict]:
+               platforms: tuple[tuple[str, str], ...] = (("linux", "amd64"), ("linux", "arm64")),
+               note: str = "") -> tuple[dict, dict]:
     """Per-platform manifests by digest plus an OCI index tagged `tag`; returns (index descriptor, {arch: desc})."""
-    entries = {arch: push_image(client, repo, None, arch, os_name) for os_name, arch in platforms}
+    entries = {arch: push_image(client, repo, None, arch, os_name, note=note) for os_name, arch in platforms}
     index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list(entries.values())}).encode()
     client.put_manifest(repo, tag, index, OCI_INDEX)
     return {"mediaType": OCI_INDEX, "digest": sha256(index), "size": len(index)}, entries

@@ -23,10 +23,11 @@ for the first one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -186,7 +187,9 @@ class SpecFetcher:
         self._listings = _Once()
         self._artifacts = _Once()
         self._configs = _Once()
+        self._blobs = _Once()
         self._probe_lock = threading.Lock()
+        self._endpoint_locks: dict[str, threading.Lock] = {}
 
     # -- public API --------------------------------------------------------------------------------------
 
@@ -360,23 +363,30 @@ class SpecFetcher:
 
     def _list(self, repo: Repository, subject: _Subject) -> list[ArtifactInfo]:
         def listing() -> Referrers:
-            self._load_referrers_capability(repo.endpoint)
-            before = self.client.referrers_api.get(repo.endpoint)
-            referrers = self.client.list_referrers(repo, subject.digest, ARTIFACT_TYPE)
-            after = self.client.referrers_api.get(repo.endpoint)
-            if after is not None and after != before:
-                self.cache.put_referrers_api(repo.endpoint, after)
-            return referrers
+            with self._probing(repo.endpoint):
+                return self.client.list_referrers(repo, subject.digest, ARTIFACT_TYPE)
 
         referrers = self._listings.get((repo, subject.digest), listing)
         return [_artifact_info(d, subject, referrers.source) for d in referrers.descriptors]
 
-    def _load_referrers_capability(self, endpoint: str) -> None:
+    @contextlib.contextmanager
+    def _probing(self, endpoint: str) -> Iterator[None]:
+        """While it is unknown whether `endpoint` has the referrers API (not learnt in this run nor remembered by
+        the cache), listings on it run one at a time, so the API is probed once, not once per thread."""
         with self._probe_lock:
             if endpoint not in self.client.referrers_api:
                 known = self.cache.referrers_api(endpoint, self.options.referrers_probe_ttl)
                 if known is not None:
                     self.client.referrers_api[endpoint] = known
+            lock = self._endpoint_locks.setdefault(endpoint, threading.Lock())
+        if endpoint in self.client.referrers_api:
+            yield
+            return
+        with lock:
+            known_before = endpoint in self.client.referrers_api
+            yield
+            if not known_before and endpoint in self.client.referrers_api:
+                self.cache.put_referrers_api(endpoint, self.client.referrers_api[endpoint])
 
     def _artifact(self, repo: Repository, image: ImageReference, chosen: ArtifactInfo) -> _Artifact:
         def load() -> _Artifact:
@@ -391,7 +401,9 @@ class SpecFetcher:
             if int(layer.get("size") or 0) > self.options.max_bytes:
                 raise RegistryError(f"spec layer {layer.get('digest')} is {layer.get('size')} bytes, "
                                     f"over the {self.options.max_bytes}-byte limit")
-            data = self.client.get_blob(repo, layer)
+            layer_digest = str(layer["digest"])
+            data = self._blobs.get((repo, layer_digest), lambda: self.cache.get_blob(layer_digest)
+                                   or self.client.get_blob(repo, layer))
             spec = parse_spec(data, f"{image} artifact {chosen.digest}")
             self.cache.put_blob(manifest.digest, manifest.data)
             self.cache.put_blob(str(layer["digest"]), data)
