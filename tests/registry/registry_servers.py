@@ -148,6 +148,7 @@ class _Server:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: no delayed-ACK stalls
 
     def log_message(self, *args) -> None:  # quiet
         pass
