@@ -101,7 +101,7 @@ class ActionModule(ActionBase):
             rundir.remove(args["run_dir"])
         decision = gate.decide(fleet_result)
         result.update(
-            changed=True,
+            changed=False,  # managed hosts are only read; reports on the controller are output, not state
             result_file=str(paths.get("json", "")),
             reports={fmt: str(path) for fmt, path in paths.items()},
             verdict={"code": decision.code, "decision": decision.word, "reason": decision.reason},

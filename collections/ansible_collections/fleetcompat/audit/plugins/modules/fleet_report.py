@@ -70,6 +70,11 @@ attributes:
       Supported: managed hosts are only read; the reports are written on the controller in check mode as well,
       since producing them is the point of an audit.
     support: full
+  idempotent:
+    description: >-
+      Never reports C(changed): it changes no managed host; the files it writes on the controller are output
+      that is rewritten on every run.
+    support: full
   diff_mode:
     description: Not applicable.
     support: none
