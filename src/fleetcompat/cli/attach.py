@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE",
                    help="manifest annotation (repeatable); org.opencontainers.image.created defaults to now")
     p.add_argument("--output", choices=("text", "json"), default="text", help="text (default) or json")
-    add_registry_arguments(p, cache=False)
+    add_registry_arguments(p, cache=False, platform_help="attach to this platform's manifest of a multi-platform "
+                           "image (default: to what REF resolves to, e.g. the index)")
     p.set_defaults(func=run)
 
 

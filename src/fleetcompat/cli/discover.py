@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("image", metavar="REF", help="image reference, registry/repo[:tag][@digest]")
     p.add_argument("--output", choices=("table", "json"), default="table", help="table (default) or json")
-    add_registry_arguments(p, cache=False)
+    add_registry_arguments(p, cache=False, platform_help="list only this platform's manifest and the index "
+                           "(default: the index and every platform manifest)")
     p.set_defaults(func=run)
 
 

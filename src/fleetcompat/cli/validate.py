@@ -46,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--output", choices=("table", "json", "nfd-json"), default="table",
                    help="table (default, for people), json (fleetcompat's detailed result), "
                    "nfd-json (exactly NFD's validate-node --output-json)")
-    add_registry_arguments(p)
+    add_registry_arguments(p, platform_help="the audited host's platform (NFD's --platform): its manifest of a "
+                           "multi-platform image is searched first, then the index (default: this machine's "
+                           "platform without --features; with --features, the index or single manifest)")
     p.set_defaults(func=run)
 
 

@@ -50,11 +50,12 @@ class RegistryOptions:
         return self.plain_http or endpoint in self.plain_http_registries
 
 
-def add_registry_arguments(parser: argparse.ArgumentParser, *, cache: bool = True) -> None:
-    """The registry flags (NFD's names where NFD has the flag) on a verb's parser."""
+def add_registry_arguments(parser: argparse.ArgumentParser, *, cache: bool = True,
+                           platform_help: str = "platform of a multi-platform image (NFD's --platform)") -> None:
+    """The registry flags (NFD's names where NFD has the flag) on a verb's parser; `platform_help` says what
+    `--platform` means for this verb."""
     group = parser.add_argument_group("registry")
-    group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
-                       help="platform of a multi-platform image (NFD's --platform); default: see the verb")
+    group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", help=platform_help)
     group.add_argument("--plain-http", action="store_true", help="use HTTP instead of HTTPS for every registry")
     group.add_argument("--plain-http-registry", action="append", default=[], metavar="HOST:PORT",
                        help="use HTTP for this registry only (repeatable)")
