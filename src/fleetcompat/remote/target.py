@@ -9,9 +9,9 @@ from pathlib import Path
 from fleetcompat.errors import FleetcompatError
 
 # user@ is optional; an IPv6 address needs brackets when a port follows ([::1]:2222).
-_TARGET = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.%]+)\]|(?P<host>[^@\s:/\[\]]+))"
+_TARGET = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|(?P<host>[^@\s:/\[\]]+))"
                      r"(?::(?P<port>\d{1,5}))?$")
-_BARE_V6 = re.compile(r"^[0-9A-Fa-f]*:[0-9A-Fa-f:.%]*$")
+_BARE_V6 = re.compile(r"^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?$")
 
 
 class TargetError(FleetcompatError):

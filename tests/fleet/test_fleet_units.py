@@ -1,0 +1,196 @@
+"""Controller-side fleet pieces without hosts: image lists, targets, run records, shared evaluation, the audit CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fleetcompat.features import load_features_file
+from fleetcompat.features.model import Features
+from fleetcompat.fleet import rundir
+from fleetcompat.fleet.codec import evaluation_from_dict
+from fleetcompat.fleet.evaluate import evaluate_fleet, evaluate_host
+from fleetcompat.fleet.factcache import FactCacheError, read_fact_cache
+from fleetcompat.fleet.images import ImageListError, load_images_file, parse_images
+from fleetcompat.fleet.resolve import ResolvedImage, resolve_images, spec_document
+from fleetcompat.remote.target import TargetError, parse_target, read_hosts_file
+from fleetcompat.results.fleet import FleetResult, HostStatus, Status, outcome_from_evaluation
+from fleetcompat.spec import parse_spec
+from tests.fleet.conftest import SPECS, run_fleetcompat
+
+EXAMPLE_FEATURES = SPECS.parent / "features" / "xeon-sriov-node.json"
+
+
+# ---------------------------------------------------------------------------------------------- image lists
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"spec": "a.yaml", "image": "r/x:1"}, "exactly one of 'image'"),
+    ({}, "exactly one of 'image'"),
+    ({"spec": "a.yaml", "colour": "red"}, "unknown key 'colour'"),
+    ({"spec": "a.yaml", "platform": "linux/amd64"}, "no meaning for a local spec file"),
+    ({"spec": "a.yaml", "alias": "-bad"}, "alias '-bad'"),
+    ({"spec": "a.yaml", "required": "yes"}, "required: expected true or false"),
+    ({"image": 7}, "image: expected a non-empty string, got integer"),
+    ("a.yaml", "expected a mapping"),
+])
+def test_bad_image_entries_are_named(entry, message):
+    with pytest.raises(ImageListError) as err:
+        parse_images([{"spec": "ok.yaml"}, entry])
+    assert message in str(err.value) and str(err.value).startswith("images[1]: ")
+
+
+def test_aliases_default_from_the_name_and_must_be_unique():
+    images = parse_images([{"spec": "specs/cuda-app.yaml"}, {"image": "reg:5000/ml/cuda-app:12.4", "alias": "cuda"},
+                           {"image": "reg:5000/ml/dpdk@sha256:" + "a" * 64, "tags": "x, y"}])
+    assert [i.alias for i in images] == ["cuda-app", "cuda", "dpdk"]
+    assert images[2].tags == ("x", "y") and images[0].group_suffix == "cuda_app"
+    with pytest.raises(ImageListError, match="already used by entry 0"):
+        parse_images([{"spec": "a/x-y.yaml"}, {"image": "r/x_y:1"}])  # same group name fleetcompat_compatible_x_y
+
+
+def test_image_list_file_errors_carry_the_line(tmp_path):
+    path = tmp_path / "vars.yml"
+    path.write_text("fleetcompat_images:\n  - spec: a.yaml\n  - image: r/x:1\n    spec: b.yaml\n")
+    with pytest.raises(ImageListError) as err:
+        load_images_file(str(path))
+    assert f"{path}:3" in str(err.value)
+    path.write_text("- spec: a.yaml\n")
+    assert [i.alias for i in load_images_file(str(path))] == ["a"]
+
+
+# ---------------------------------------------------------------------------------------------- targets
+
+
+@pytest.mark.parametrize(("text", "user", "host", "port"), [
+    ("node1", None, "node1", 22),
+    ("ops@node1:2222", "ops", "node1", 2222),
+    ("[fe80::1%eth0]:22", None, "fe80::1%eth0", 22),
+    ("root@[::1]:2200", "root", "::1", 2200),
+    ("2001:db8::7", None, "2001:db8::7", 22),
+])
+def test_targets(text, user, host, port):
+    target = parse_target(text)
+    assert (target.user, target.host, target.port, target.name) == (user, host, port, text)
+
+
+@pytest.mark.parametrize("text", ["a@b@c", "node:99999", "node:", "[::1", "a b"])
+def test_bad_targets(text):
+    with pytest.raises(TargetError):
+        parse_target(text)
+
+
+def test_hosts_file_names_the_bad_line(tmp_path):
+    path = tmp_path / "hosts"
+    path.write_text("# fleet\nnode1\n\nops@node2:2222  # rack 4\nbad host\n")
+    with pytest.raises(TargetError, match=rf"{path}:5"):
+        read_hosts_file(str(path))
+    path.write_text("node1\nops@node2:2222 # rack 4\n")
+    assert [t.name for t in read_hosts_file(str(path))] == ["node1", "ops@node2:2222"]
+
+
+# ---------------------------------------------------------------------------------------------- specs and runs
+
+
+@pytest.mark.parametrize("spec_file", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.name)
+def test_run_records_carry_the_spec_faithfully(spec_file, tmp_path):
+    [resolved] = resolve_images(parse_images([{"spec": str(spec_file), "tags": []}]))
+    assert resolved.error is None, resolved.error
+    again = ResolvedImage.from_record(json.loads(json.dumps(resolved.to_record())))
+    assert spec_document(again.spec) == spec_document(resolved.spec)
+    assert spec_document(parse_spec(json.dumps(spec_document(resolved.spec)), "x")) == spec_document(resolved.spec)
+    assert again.spec_digest == resolved.spec_digest and again.spec_source == f"file {spec_file}"
+
+
+def test_unusable_specs_become_image_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: v1alpha1\ncompatibilities:\n- rules:\n  - name: r\n    matchFeatures:\n"
+                   "    - feature: cpu.cpuid\n      matchExpressions:\n        AVX: {op: Gt, value: [x]}\n")
+    images = parse_images([{"spec": str(bad)}, {"spec": str(tmp_path / "none.yaml")},
+                           {"spec": str(SPECS / "x86-64-v3.yaml"), "tags": ["no-such-tag"]},
+                           {"image": "reg.invalid/x:1"}])
+    errors = [r.error for r in resolve_images(images)]
+    assert f"{bad}:8" in errors[0]
+    assert "cannot read spec file" in errors[1]
+    assert "no compatibility set has tag no-such-tag" in errors[2]
+    assert "reg.invalid/x:1" in errors[3] and "registry" in errors[3]
+
+
+def test_evaluations_round_trip_to_the_same_outcome():
+    features = load_features_file(str(EXAMPLE_FEATURES))
+    for spec_file in SPECS.glob("*.yaml"):
+        [resolved] = resolve_images(parse_images([{"spec": str(spec_file)}]))
+        outcome = evaluate_fleet([resolved], [("h", features)])["h"][resolved.alias]
+        rebuilt = evaluation_from_dict(json.loads(json.dumps(outcome.to_dict())))
+        assert outcome_from_evaluation(rebuilt) == outcome_from_evaluation(outcome), spec_file.name
+
+
+def test_hosts_that_look_alike_to_a_spec_share_one_evaluation(tmp_path):
+    resolved = resolve_images(parse_images([{"spec": str(SPECS / "x86-64-v3.yaml")}]))
+    run = rundir.create(tmp_path, resolved)
+    doc = json.loads(EXAMPLE_FEATURES.read_text())
+    base = load_features_file(str(EXAMPLE_FEATURES))
+    renamed = json.loads(json.dumps(doc))
+    renamed["attributes"]["system.name"]["elements"]["nodename"] = "another-host"  # not read by the spec
+    older = json.loads(json.dumps(doc))
+    del older["flags"]["cpu.cpuid"]["elements"]["X86_64_V3"]
+    outcomes = [evaluate_host(rundir.read_images(run), f, rundir.evaluations_dir(run))
+                for f in (base, Features.from_nfd(renamed), Features.from_nfd(older))]
+    assert [o["x86-64-v3"]["status"] for o in outcomes] == ["compatible", "compatible", "incompatible"]
+    assert len(list(rundir.evaluations_dir(run).glob("*.json"))) == 2
+    rundir.remove(tmp_path)  # not a run directory: left alone
+    assert run.exists()
+    rundir.remove(run)
+    assert not run.exists()
+
+
+def test_fact_cache_errors(tmp_path):
+    with pytest.raises(FactCacheError, match="not a directory"):
+        read_fact_cache(str(tmp_path / "nope"))
+    with pytest.raises(FactCacheError, match="no hosts in the fact cache"):
+        read_fact_cache(str(tmp_path))
+
+
+# ---------------------------------------------------------------------------------------------- audit CLI
+
+
+def test_audit_cli_with_features_files(tmp_path):
+    other = tmp_path / "other-node.json"
+    doc = json.loads(EXAMPLE_FEATURES.read_text())
+    del doc["flags"]["cpu.cpuid"]["elements"]["X86_64_V3"]
+    other.write_text(json.dumps(doc))
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"flags": 7}')
+    out = tmp_path / "reports"
+    proc = run_fleetcompat("audit", "--features", EXAMPLE_FEATURES, "--features", other, "--features", broken,
+                           "--spec", SPECS / "x86-64-v3.yaml", "--spec", tmp_path / "missing.yaml",
+                           "--output-dir", out, "--format", "json", "--format", "markdown")
+    assert proc.returncode == 1, proc.stderr
+    assert "gate: fail: x86-64-v3: 1 of 3 hosts incompatible (other-node)" in proc.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["fleet-report.md", "fleet-result.json"]
+    result = FleetResult.load(out / "fleet-result.json")
+    hosts = {h.name: h for h in result.hosts}
+    assert hosts["broken"].status is HostStatus.ERROR and "expected a mapping" in hosts["broken"].reason
+    assert hosts["xeon-sriov-node"].outcomes["missing"].status is Status.ERROR
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--spec", "x.yaml"], "no hosts"),
+    (["--features", "f.json"], "no images to check"),
+    (["--features", "f.json", "--spec", "x.yaml", "--format", "pdf"], "invalid choice"),
+    (["--host", "a b", "--spec", "x.yaml"], "is not [user@]host[:port]"),
+])
+def test_audit_cli_bad_input_is_one_line(args, message, tmp_path):
+    proc = run_fleetcompat("audit", *args, "--output-dir", tmp_path / "r", cwd=tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_action_plugins_report_a_missing_fleetcompat_package():
+    """The collection's controller plugins name the fix when fleetcompat is not importable."""
+    from ansible.errors import AnsibleActionFail
+    from ansible_collections.fleetcompat.audit.plugins.plugin_utils import controller
+
+    with pytest.raises(AnsibleActionFail, match="fleetcompat Python package in the controller's Python"):
+        controller.fleetcompat_module("no_such_module_xyz")
