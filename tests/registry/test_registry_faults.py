@@ -129,3 +129,9 @@ def test_cli_process_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith(f"fleetcompat: error: {host}/app:v1: GET http://{host}/v2/app/manifests/v1: ")
     assert proc.stderr.count("\n") == 1
+
+
+def test_https_to_a_plain_http_registry_says_what_to_do(plain_registry, cli, features_file, tmp_path):
+    ref = f"{plain_registry.host}/app:v1"
+    code, out, err = cli("validate", "--image", ref, "--features", features_file("AVX2"), "--cache-dir", tmp_path)
+    assert "TLS handshake failed" in _one_line_error(code, out, err, ref) and "--plain-http-registry" in err

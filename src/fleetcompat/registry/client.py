@@ -279,8 +279,11 @@ class RegistryClient:
             except _DeadlineReached:
                 problem = f"answer still incomplete after {opts.timeout:g}s"
             except requests.exceptions.SSLError as exc:
-                raise RegistryError(f"{what}: TLS verification failed ({_reason(exc)}); "
-                                    "use --registry-ca FILE for a private CA, or --plain-http for HTTP") from None
+                if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                    raise RegistryError(f"{what}: TLS verification failed ({_reason(exc)}); "
+                                        "use --registry-ca FILE for a private CA") from None
+                raise RegistryError(f"{what}: TLS handshake failed ({_reason(exc)}); if the registry speaks plain "
+                                    "HTTP, use --plain-http-registry HOST:PORT") from None
             except requests.exceptions.ConnectTimeout:
                 problem, connection_failed = f"connect timed out after {opts.connect_timeout:g}s", True
             except requests.exceptions.ConnectionError as exc:
