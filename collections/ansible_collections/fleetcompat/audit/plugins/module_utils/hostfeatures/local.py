@@ -85,7 +85,7 @@ def discover(ctx, out: FeatureSink) -> None:
     for name in fs.listdir(directory) or ():
         if name.startswith("."):
             continue
-        rel = f"{directory}/{name}"
+        rel = fs.in_root(f"{directory}/{name}")  # a file may be an absolute symlink, too
         try:
             info = os.stat(fs.path(rel))
         except OSError:
