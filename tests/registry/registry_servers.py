@@ -340,7 +340,9 @@ class _FrontHandler(_Handler):
         self.send_response(response.status)
         for key, value in out_headers.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
+        # A HEAD answer has no body but the length of the GET one (clients take a manifest's size from it).
+        length = response.getheader("Content-Length") if self.command == "HEAD" else None
+        self.send_header("Content-Length", length or str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
