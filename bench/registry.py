@@ -119,8 +119,7 @@ def report(title: str, kinds: dict[str, str], cold: Counter, warm: Counter, warm
         c, w, s = (sum(counter[r] for r in refs) for counter in (cold, warm, warm_small))
         print(f"  {group:<26}{len(refs):>3}{c:>10}{c / len(refs):>10.2f}{w:>10}{w / len(refs):>10.2f}"
               f"{s / len(refs):>21.2f}")
-    unattributed = sum(cold.values())
-    print(f"  (cold total {unattributed}; the one referrers-API probe per registry is in the first image's count)")
+    print("  (cold includes the registry's one referrers-API probe, counted for whichever image listed first)")
 
 
 def main() -> int:
