@@ -237,7 +237,7 @@ class SpecFetcher:
         warnings: list[str] = []
         seen: list[ArtifactInfo] = []
         chosen: ArtifactInfo | None = None
-        for subject in self._subjects(repo, image, manifest, platform, all_platforms=False):
+        for subject in self._subjects(repo, manifest, platform, all_platforms=False):
             found = self._list(repo, subject)
             seen.extend(found)
             if found:
@@ -289,7 +289,7 @@ class SpecFetcher:
         manifest = self._resolve(image, repo, None)
         found: list[ArtifactInfo] = []
         selected = None
-        for subject in self._subjects(repo, image, manifest, platform, all_platforms=platform is None):
+        for subject in self._subjects(repo, manifest, platform, all_platforms=platform is None):
             listed = self._list(repo, subject)
             found.extend(listed)
             if selected is None and listed and (platform is not None or subject.kind != SUBJECT_PLATFORM_MANIFEST):
@@ -317,8 +317,8 @@ class SpecFetcher:
 
         return self._resolved.get(str(image), resolve)
 
-    def _subjects(self, repo: Repository, image: ImageReference, manifest: Manifest, platform: Platform | None,
-                  *, all_platforms: bool) -> list[_Subject]:
+    def _subjects(self, repo: Repository, manifest: Manifest, platform: Platform | None, *,
+                  all_platforms: bool) -> list[_Subject]:
         if not manifest.is_index:
             if platform is not None:
                 self._check_single_platform(repo, manifest, platform)
