@@ -22,21 +22,19 @@ def _import_pyudev():
 class SysfsDevices:
     """Enumerates devices by listing sysfs directories under the root."""
 
-    backend = "sysfs"
-
     def __init__(self, fs: HostFS) -> None:
         self.fs = fs
 
-    def pci(self):
-        """PCI addresses in name order, and the listing error if `sys/bus/pci/devices` cannot be listed."""
-        return self.fs.listdir_error("sys/bus/pci/devices")
+    def pci(self) -> list[str] | None:
+        """PCI addresses in name order; None if `sys/bus/pci/devices` cannot be listed (NFD fails the source)."""
+        return self.fs.listdir("sys/bus/pci/devices")
 
-    def net(self):
-        names, error = self.fs.listdir_error("sys/class/net")
-        return (None if names is None else [n for n in names if n != "bonding_masters"]), error
+    def net(self) -> list[str] | None:
+        names = self.fs.listdir("sys/class/net")
+        return None if names is None else [n for n in names if n != "bonding_masters"]
 
-    def block(self):
-        return self.fs.listdir_error("sys/block")
+    def block(self) -> list[str] | None:
+        return self.fs.listdir("sys/block")
 
     def usb(self) -> list[str]:
         """USB devices (root hubs included): entries of sys/bus/usb/devices that have an idProduct."""
@@ -58,8 +56,6 @@ class SysfsDevices:
 class UdevDevices(SysfsDevices):
     """Enumerates devices through libudev; attributes are still read from the same sysfs files."""
 
-    backend = "udev"
-
     def __init__(self, fs: HostFS, pyudev) -> None:
         super().__init__(fs)
         self._pyudev = pyudev
@@ -74,14 +70,14 @@ class UdevDevices(SysfsDevices):
             names.append(device.sys_name)
         return sorted(names)
 
-    def pci(self):
-        return self._list("pci"), None
+    def pci(self) -> list[str] | None:
+        return self._list("pci")
 
-    def net(self):
-        return self._list("net"), None
+    def net(self) -> list[str] | None:
+        return self._list("net")
 
-    def block(self):
-        return self._list("block", DEVTYPE="disk"), None
+    def block(self) -> list[str] | None:
+        return self._list("block", DEVTYPE="disk")
 
     def usb(self) -> list[str]:
         return [n for n in self._list("usb", DEVTYPE="usb_device")

@@ -46,7 +46,7 @@ def _driver_attrs(fs, bus: str | None, driver: str | None, module: str | None) -
 
 def pci_drivers(ctx) -> list[dict[str, str]] | None:
     fs = ctx.fs
-    addresses, _ = ctx.devices.pci()
+    addresses = ctx.devices.pci()
     if addresses is None:
         return None
     instances = []
@@ -69,7 +69,7 @@ def pci_drivers(ctx) -> list[dict[str, str]] | None:
 
 def network_drivers(ctx) -> list[dict[str, str]] | None:
     fs = ctx.fs
-    interfaces, _ = ctx.devices.net()
+    interfaces = ctx.devices.net()
     if interfaces is None:
         return None
     instances = []

@@ -20,7 +20,7 @@ def _read_attrs(ctx, rel: str, name: str, files) -> dict[str, str]:
 
 
 def discover(ctx, out: FeatureSink) -> None:
-    interfaces, _ = ctx.devices.net()
+    interfaces = ctx.devices.net()
     if interfaces is None:
         return  # NFD fails the source; the listing error (if not "missing") is already a warning
     devices, virtual = [], []

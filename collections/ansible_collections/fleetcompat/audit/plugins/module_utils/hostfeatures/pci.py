@@ -35,7 +35,7 @@ def device_attributes(fs, address: str) -> dict[str, str] | None:
 
 
 def discover(ctx, out: FeatureSink) -> None:
-    addresses, _ = ctx.devices.pci()
+    addresses = ctx.devices.pci()
     if addresses is None:
         return  # NFD fails the source: pci.device stays absent
     instances = [device_attributes(ctx.fs, address) for address in addresses]

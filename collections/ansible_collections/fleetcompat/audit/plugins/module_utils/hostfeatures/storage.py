@@ -10,7 +10,7 @@ _QUEUE_ATTRS = ("dax", "rotational", "nr_zones", "zoned")
 
 
 def discover(ctx, out: FeatureSink) -> None:
-    devices, _ = ctx.devices.block()
+    devices = ctx.devices.block()
     if devices is None:
         return  # NFD fails the source: storage.block stays absent
     instances = []
