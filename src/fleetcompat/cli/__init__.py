@@ -13,20 +13,23 @@ import sys
 from fleetcompat import __version__
 from fleetcompat.errors import EXIT_ERROR, FleetcompatError
 
-# Each module defines `register(subparsers) -> None`; the parser it adds sets `func(args) -> int`.
-COMMAND_MODULES = (
-    "fleetcompat.cli.validate",
-    "fleetcompat.cli.spec",
-    "fleetcompat.cli.gather",
-    "fleetcompat.cli.discover",
-    "fleetcompat.cli.attach",
-    "fleetcompat.cli.report",
-    "fleetcompat.cli.gate",
-    "fleetcompat.cli.audit",
-)
+# Verb -> module. Each module defines `register(subparsers) -> None`; the parser it adds sets `func(args) -> int`.
+# Only the module of the verb being run is imported, so `fleetcompat gather` does not pay for the registry
+# client, jsonschema or the report templates.
+COMMANDS = {
+    "validate": "fleetcompat.cli.validate",
+    "spec": "fleetcompat.cli.spec",
+    "gather": "fleetcompat.cli.gather",
+    "discover": "fleetcompat.cli.discover",
+    "attach": "fleetcompat.cli.attach",
+    "audit": "fleetcompat.cli.audit",
+    "report": "fleetcompat.cli.report",
+    "gate": "fleetcompat.cli.gate",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or only `verb`'s when it is known (the other verbs are then not imported)."""
     parser = argparse.ArgumentParser(
         prog="fleetcompat",
         description="Which hosts can run which container images (NFD image compatibility, fleet-wide).",
@@ -34,14 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fleetcompat {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for name, module in COMMANDS.items():
+        if verb in (None, name):
+            importlib.import_module(module).register(subparsers)
     return parser
 
 
+def _verb(argv: list[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_verb(argv)).parse_args(argv)
     try:
         return args.func(args)
     except FleetcompatError as exc:
