@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
     fail_message,
     fleetcompat_module,
@@ -44,8 +47,10 @@ class ActionModule(ActionBase):
         load = fleetcompat_module("features.load")
         errors = fleetcompat_module("errors")
         status = fleetcompat_module("results.fleet").HostStatus
-        variables = hostvars.get(name) if name in hostvars else None
-        if variables is None:
+        # The host's variables as stored, not templated: facts and registered results are data, and templating
+        # them (hundreds of KB per host) would cost more than the whole evaluation.
+        variables = hostvars.raw_get(name) if name in hostvars else None
+        if not isinstance(variables, Mapping):
             return report.HostRecord(name, status.ERROR, "not in the inventory"), None
         gathered = plain(variables.get(args["gather_result_var"]) or {})
         if not gathered:
@@ -100,6 +105,9 @@ class ActionModule(ActionBase):
         if not args["keep_run_dir"]:
             rundir.remove(args["run_dir"])
         decision = gate.decide(fleet_result)
+        # One line under the task, without a separate debug task (every task costs a fork per host).
+        Display().display(f"fleetcompat: {', '.join(str(p) for p in paths.values())} "
+                          f"({decision.word}: {decision.reason})")
         result.update(
             changed=False,  # managed hosts are only read; reports on the controller are output, not state
             result_file=str(paths.get("json", "")),

@@ -16,7 +16,8 @@ from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller impor
 )
 
 ARGUMENT_SPEC = {
-    "features": {"type": "dict", "required": True},
+    "features": {"type": "dict"},
+    "features_fact": {"type": "str", "default": "node_features"},
     "run_dir": {"type": "path"},
     "images": {"type": "list", "elements": "dict", "options": IMAGE_OPTIONS},
     "registry": {"type": "dict", "default": {}, "options": REGISTRY_OPTIONS},
@@ -29,6 +30,19 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
 
+    @staticmethod
+    def _features(args: dict, task_vars: dict):
+        """The `features` option, else the host's fact read as stored (templating 50-100 KB of features for
+        every host would cost more than evaluating them)."""
+        if args["features"] is not None:
+            return plain(args["features"])
+        facts = task_vars.get("ansible_facts") or {}
+        if args["features_fact"] not in facts:
+            errors = fleetcompat_module("errors")
+            raise errors.FeaturesError(f"no {args['features_fact']} fact: gather with fleetcompat.audit.node_features "
+                                       "first, or pass features")
+        return plain(facts[args["features_fact"]])
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("run_dir", "images")],
@@ -38,14 +52,15 @@ class ActionModule(ActionBase):
         evaluate = fleetcompat_module("fleet.evaluate")
         host = (task_vars or {}).get("inventory_hostname", "host")
         try:
-            features = load.parse_features_document(plain(args["features"]), f"{host}: features")
+            features = load.parse_features_document(self._features(args, task_vars or {}), f"{host}: features")
             if args["run_dir"]:
                 rundir = fleetcompat_module("fleet.rundir")
                 resolved = rundir.read_images(args["run_dir"])
                 memo = rundir.evaluations_dir(args["run_dir"])
             else:
                 resolve = fleetcompat_module("fleet.resolve")
-                resolved = resolve.resolve(image_entries(args["images"]), registry_options(args["registry"]))
+                entries = image_entries(args["images"])
+                resolved = resolve.resolve(entries, registry_options(args["registry"], entries))
                 memo = None
             outcomes = evaluate.evaluate_host(resolved, features, memo)
         except errors.FleetcompatError as exc:

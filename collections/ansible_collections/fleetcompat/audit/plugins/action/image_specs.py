@@ -35,7 +35,7 @@ class ActionModule(ActionBase):
         errors = fleetcompat_module("errors")
         try:
             entries = image_entries(args["images"])
-            resolved = resolve.resolve(entries, registry_options(args["registry"]))
+            resolved = resolve.resolve(entries, registry_options(args["registry"], entries))
             run_dir = rundir.create(args["run_dir_base"], resolved)
         except errors.FleetcompatError as exc:
             result.update(failed=True, msg=fail_message(exc))

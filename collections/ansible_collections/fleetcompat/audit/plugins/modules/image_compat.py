@@ -21,9 +21,15 @@ description:
   - This is an action plugin that imports the C(fleetcompat) package from the controller's Python.
 options:
   features:
-    description: The host's features in NFD's JSON shape (C(flags), C(attributes), C(instances)).
+    description:
+      - The host's features in NFD's JSON shape (C(flags), C(attributes), C(instances)).
+      - Default is the host's fact named by O(features_fact), read as stored (not templated, which is much faster
+        for large feature sets).
     type: dict
-    required: true
+  features_fact:
+    description: Name of the fact holding the host's features when O(features) is not given.
+    type: str
+    default: node_features
   run_dir:
     description: Run directory returned by M(fleetcompat.audit.image_specs). Mutually exclusive with O(images).
     type: path
@@ -55,9 +61,8 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Evaluate each host against the run's images
+- name: Evaluate each host (its node_features fact) against the run's images
   fleetcompat.audit.image_compat:
-    features: "{{ ansible_facts['node_features'] }}"
     run_dir: "{{ fleetcompat_specs.run_dir }}"
   register: fleetcompat_compat_result
 

@@ -15,6 +15,16 @@ from typing import Any
 
 from ansible.errors import AnsibleActionFail
 
+# Imported once in the controller's main process, where Ansible loads action plugin classes, so that the worker
+# processes it forks per host and task inherit them instead of importing them again for every host.
+_PRELOADED = ("errors", "features.load", "fleet.images", "fleet.resolve", "fleet.rundir", "fleet.evaluate",
+              "fleet.report", "results.fleet", "cli.gate")
+for _name in _PRELOADED:
+    try:
+        importlib.import_module(f"fleetcompat.{_name}")
+    except ImportError:  # reported with the install hint when a task needs it
+        break
+
 INSTALL_HINT = (
     "the fleetcompat.audit action plugins need the fleetcompat Python package in the controller's Python "
     "(the one running ansible-playbook): run scripts/setup.sh and use .venv/bin/ansible-playbook, "
@@ -59,8 +69,11 @@ REGISTRY_OPTIONS = {
 }
 
 
-def registry_options(settings: dict):
-    """fleetcompat RegistryOptions from the `registry` task option."""
+def registry_options(settings: dict, entries: list):
+    """fleetcompat RegistryOptions from the `registry` task option; None when no image is a registry reference
+    (the registry client, with its HTTP stack, is then not even imported)."""
+    if not any(entry.image is not None for entry in entries):
+        return None
     options = fleetcompat_module("registry.options")
     kwargs = {
         "plain_http": settings["plain_http"],
