@@ -127,6 +127,7 @@ def main() -> None:
             if registry:
                 registry[0].stop()
                 registry[1].stop()
+            shutil.rmtree(work, ignore_errors=True)
 
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"fleet audit benchmark: {args.hosts} sshd hosts ({'network namespaces' if lab.use_netns else '127.0.0.1'}),"

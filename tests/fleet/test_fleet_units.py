@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -194,3 +196,12 @@ def test_action_plugins_report_a_missing_fleetcompat_package():
 
     with pytest.raises(AnsibleActionFail, match="fleetcompat Python package in the controller's Python"):
         controller.fleetcompat_module("no_such_module_xyz")
+
+
+def test_run_directories_left_by_interrupted_runs_are_removed_a_day_later(tmp_path):
+    resolved = resolve_images(parse_images([{"spec": str(SPECS / "x86-64-v3.yaml")}]))
+    stale, recent = rundir.create(tmp_path, resolved), rundir.create(tmp_path, resolved)
+    day_ago = time.time() - rundir.STALE_AFTER_S - 60
+    os.utime(stale, (day_ago, day_ago))
+    current = rundir.create(tmp_path, resolved)
+    assert not stale.exists() and recent.exists() and current.exists()

@@ -3,7 +3,7 @@
 Ansible forks a worker per host and task, so memory is not shared between hosts. The `image_specs` step resolves
 every image once and writes `images.json` here; each per-host `image_compat` step reads it and keeps the
 evaluations it makes under `evaluations/` so that hosts that look the same to a spec are evaluated once. The
-report step removes the directory.
+report step removes the directory; runs whose report step never came are removed a day later by the next run.
 """
 
 from __future__ import annotations
@@ -30,10 +30,14 @@ class RunDirError(FleetcompatError):
     """The run directory is missing or unreadable (a step ran without `image_specs` before it)."""
 
 
+STALE_AFTER_S = 24 * 3600  # a run whose report step never came (interrupted, failed play)
+
+
 def create(base: str | Path | None, resolved: Sequence[ResolvedImage]) -> Path:
     if base is not None:
         Path(base).mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
+    _remove_stale(run_dir.parent)
     (run_dir / EVALUATIONS_DIR).mkdir()
     (run_dir / STARTED_FILE).write_text(repr(time.time()), encoding="utf-8")
     partial = run_dir / f"{IMAGES_FILE}.tmp"
@@ -64,6 +68,16 @@ def started(run_dir: str | Path) -> tuple[str, float]:
 
 def evaluations_dir(run_dir: str | Path) -> Path:
     return Path(run_dir) / EVALUATIONS_DIR
+
+
+def _remove_stale(base: Path) -> None:
+    cutoff = time.time() - STALE_AFTER_S
+    for old in base.glob(f"{PREFIX}*"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                remove(old)
+        except OSError:
+            continue
 
 
 def remove(run_dir: str | Path) -> None:
