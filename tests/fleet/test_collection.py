@@ -9,6 +9,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
+
+from fleetcompat.fleet.images import parse_images
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTION = REPO / "collections" / "ansible_collections" / "fleetcompat" / "audit"
@@ -65,3 +68,16 @@ def test_ansible_lint_production_profile_is_clean():
     proc = ansible("ansible-lint", "--nocolor", "-c", str(COLLECTION / ".ansible-lint"), "playbooks", "inventories",
                    env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("inventory", ["local", "example"])
+def test_playbooks_and_inventories_are_valid(inventory):
+    for playbook in ("audit.yml", "gate.yml", "deploy-where-compatible.yml"):
+        proc = ansible("ansible-playbook", "-i", f"inventories/{inventory}", f"playbooks/{playbook}", "--syntax-check")
+        assert proc.returncode == 0, proc.stderr
+    inventory_dir = str(REPO / "inventories" / inventory)
+    variables = yaml.safe_load(Path(inventory_dir, "group_vars", "all", "fleetcompat.yml").read_text())
+    entries = [{k: v.replace("{{ inventory_dir }}", inventory_dir) if isinstance(v, str) else v for k, v in e.items()}
+               for e in variables["fleetcompat_images"]]
+    for image in parse_images(entries, "fleetcompat_images"):
+        assert image.image or Path(image.spec).is_file(), image
