@@ -2,9 +2,10 @@
 with a counting front, and helpers that run the real ansible-playbook and fleetcompat commands.
 
 The lab (session scope):
-  node1, node2  real hosts, each its own sshd and address
-  node3         a different machine: its sshd sees a /proc/cpuinfo without AVX2/BMI2/FMA (x86-64-v2) and an
-                Ubuntu /etc/os-release, bind-mounted in its own mount namespace
+  node1, node2  hosts with an x86-64-v3 CPU: their sshd (each its own, with its own address) sees this machine's
+                /proc/cpuinfo with the x86-64-v3 flags ensured, bind-mounted in its own mount namespace
+  node3         an older machine: its sshd sees a /proc/cpuinfo without AVX2/BMI2/FMA (x86-64-v2) and an
+                Ubuntu /etc/os-release
   broken        node1's sshd under another name, gathering below a root that does not exist (gathering fails)
   down          nothing listens there (unreachable)
 """
@@ -35,15 +36,30 @@ _X86_64_V3_ONLY = {"avx2", "bmi1", "bmi2", "fma", "movbe", "f16c", "abm", "avx51
 UBUNTU_OS_RELEASE = 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu 22.04.4 LTS"\n'
 
 
-def older_cpuinfo() -> str:
-    """This machine's /proc/cpuinfo without the x86-64-v3 flags: an older CPU (x86-64-v2)."""
+# /proc/cpuinfo names of the x86-64-v1..v3 baseline (the gatherer maps them to NFD's cpuid names).
+_X86_64_V3_BASELINE = {"fpu", "cmov", "cx8", "fxsr", "mmx", "sse", "sse2", "syscall", "cx16", "lahf_lm", "popcnt",
+                       "pni", "sse4_1", "sse4_2", "ssse3", "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe",
+                       "xsave", "osxsave"}
+
+
+def _cpuinfo(edit) -> str:
     lines = []
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("flags"):
             key, _, flags = line.partition(":")
-            line = f"{key}: " + " ".join(f for f in flags.split() if f not in _X86_64_V3_ONLY)
+            line = f"{key}: " + " ".join(edit(flags.split()))
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def modern_cpuinfo() -> str:
+    """This machine's /proc/cpuinfo with the x86-64-v3 baseline added: the tests do not depend on the CI CPU."""
+    return _cpuinfo(lambda flags: flags + sorted(_X86_64_V3_BASELINE - set(flags)))
+
+
+def older_cpuinfo() -> str:
+    """This machine's /proc/cpuinfo without the x86-64-v3 flags: an older CPU (x86-64-v2)."""
+    return _cpuinfo(lambda flags: [f for f in flags if f not in _X86_64_V3_ONLY])
 
 
 @dataclass
@@ -67,9 +83,10 @@ def lab(tmp_path_factory) -> Lab:
     except LabUnavailable as exc:
         pytest.skip(str(exc))
     try:
+        modern = {"/proc/cpuinfo": modern_cpuinfo()}
         names = {
-            "node1": ssh_lab.add_host("node1"),
-            "node2": ssh_lab.add_host("node2"),
+            "node1": ssh_lab.add_host("node1", files=modern),
+            "node2": ssh_lab.add_host("node2", files=modern),
             "node3": ssh_lab.add_host("node3", files={"/proc/cpuinfo": older_cpuinfo(),
                                                       "/etc/os-release": UBUNTU_OS_RELEASE}),
             "down": ssh_lab.add_unreachable("down"),
