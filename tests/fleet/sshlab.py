@@ -66,13 +66,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def ensure_login_user(name: str = LOGIN_USER) -> None:
-    """A clean login user: no pyenv rc files; unlocked (`*`) so sshd accepts keys with UsePAM no."""
+def ensure_login_user(name: str = LOGIN_USER) -> bool:
+    """A clean login user: no pyenv rc files; unlocked (`*`) so sshd accepts keys with UsePAM no. True if created."""
+    created = False
     try:
         pwd.getpwnam(name)
     except KeyError:
         _run("useradd", "-m", "-s", "/bin/sh", name)
+        created = True
     _run("usermod", "-p", "*", name)
+    return created
 
 
 class SshLab:
@@ -83,7 +86,7 @@ class SshLab:
             raise LabUnavailable("real sshd hosts need root (to run sshd for another user and make namespaces)")
         if not os.access(SSHD, os.X_OK):
             raise LabUnavailable(f"{SSHD} not found (scripts/setup.sh --test installs openssh-server)")
-        ensure_login_user()
+        self._created_user = ensure_login_user()
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
         # sshd reads AuthorizedKeysFile as the login user, so the lab dir must be world-readable (not under a 0700
         # pytest or home directory). Private keys inside are still 0600.
@@ -253,6 +256,9 @@ class SshLab:
             _quiet("ip", "link", "del", self.bridge)
         self._stop_control_masters()
         shutil.rmtree(self.dir, ignore_errors=True)
+        # Remove the login user we made, unless another lab (a concurrent test run or benchmark) still uses it.
+        if self._created_user and not list(Path(tempfile.gettempdir()).glob("fleetcompat-sshlab-*")):
+            _quiet("userdel", "-r", LOGIN_USER)
 
     def _stop_control_masters(self) -> None:
         """ssh ControlPersist masters started by ansible for this lab (their sockets live in our dir)."""
