@@ -22,7 +22,14 @@ from registry_images import (
 )
 from registry_servers import RegistryFront
 
-from fleetcompat.registry import ImageReference, Platform, PlatformNotFoundError, RegistryError, SpecFetcher
+from fleetcompat.registry import (
+    ImageReference,
+    NoCompatibilityArtifactError,
+    Platform,
+    PlatformNotFoundError,
+    RegistryError,
+    SpecFetcher,
+)
 from fleetcompat.registry.client import OCI_INDEX, OCI_MANIFEST, fallback_tag
 from fleetcompat.registry.publish import attach_spec, update_fallback_index
 
@@ -188,14 +195,25 @@ def test_multi_platform_image(registry, repo_name, pusher, make_options, cli, fe
         fetcher.fetch(f"{registry.host}/{repo_name}:single", "linux/arm64")
 
 
-def test_index_without_artifact_asks_for_a_platform(registry, repo_name, pusher, make_options):
+def test_index_without_artifact_asks_for_a_platform(registry, repo_name, pusher, make_options, cli, features_file):
     client, repo = pusher(registry.host, repo_name)
     push_index(client, repo, "multi")
-    attach_spec(client, ImageReference.parse(f"{registry.host}/{repo_name}:multi"), spec_yaml(), "s.yaml",
-                platform=Platform.parse("linux/arm64"))
-    with pytest.raises(RegistryError, match=r"compatibility artifact not found.*pass --platform") as info:
-        SpecFetcher(make_options(registry.host)).fetch(f"{registry.host}/{repo_name}:multi")
-    assert info.value.where == f"{registry.host}/{repo_name}:multi"
+    ref = f"{registry.host}/{repo_name}:multi"
+    attach_spec(client, ImageReference.parse(ref), spec_yaml(), "s.yaml", platform=Platform.parse("linux/arm64"))
+    fetcher = SpecFetcher(make_options(registry.host))
+    for _ in range(2):  # the memoised answer keeps its type
+        with pytest.raises(NoCompatibilityArtifactError, match=r"compatibility artifact not found.*pass --platform"
+                           ) as info:
+            fetcher.fetch(ref)
+        assert info.value.where == ref
+    assert fetcher.fetch(ref, "linux/arm64").subject == "platform-manifest"
+    with pytest.raises(NoCompatibilityArtifactError, match=r"linux/amd64 manifest or the image index"):
+        fetcher.fetch(ref, "linux/amd64")
+    # validate cannot decide without a spec: exit 2, one line naming the image (not a verdict).
+    code, out, err = cli("validate", "--image", ref, "--features", features_file("AVX2"),
+                         "--plain-http-registry", registry.host)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"fleetcompat: error: {ref}: compatibility artifact not found") and err.count("\n") == 1
 
 
 def _push_artifact(client, repo, subject: dict, layers: list[tuple[bytes, str]], created: str) -> str:

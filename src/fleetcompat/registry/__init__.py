@@ -21,8 +21,8 @@ Fleet-facing API (thread-safe; one fetcher per run)::
   (`Platform.from_uname("Linux", "x86_64")` or "linux/amd64"), or None to use the index / single manifest.
 - Errors are `RegistryError` (a `FleetcompatError`, exit code 2) with `where` = the image reference and a
   one-line message; `PlatformNotFoundError` (a RegistryError) means the image has no manifest for that platform
-  at all. A malformed spec raises `SpecError` naming the image and artifact. Credentials never appear in
-  messages.
+  at all, `NoCompatibilityArtifactError` (a RegistryError) that it has no compatibility artifact (no spec). A
+  malformed spec raises `SpecError` naming the image and artifact. Credentials never appear in messages.
 - `SpecFetcher.discover(ref, platform=None) -> Discovery` lists every compatibility artifact;
   `attach_spec(client, image, spec_bytes, title, platform=None)` publishes one like `oras attach`.
 
@@ -47,7 +47,14 @@ flags).
 from fleetcompat.registry.client import RegistryClient
 from fleetcompat.registry.credentials import Credential
 from fleetcompat.registry.errors import RegistryError
-from fleetcompat.registry.fetch import ArtifactInfo, Discovery, FetchedSpec, PlatformNotFoundError, SpecFetcher
+from fleetcompat.registry.fetch import (
+    ArtifactInfo,
+    Discovery,
+    FetchedSpec,
+    NoCompatibilityArtifactError,
+    PlatformNotFoundError,
+    SpecFetcher,
+)
 from fleetcompat.registry.options import RegistryOptions
 from fleetcompat.registry.publish import AttachResult, attach_spec
 from fleetcompat.registry.reference import ImageReference, Platform
@@ -59,6 +66,7 @@ __all__ = [
     "Discovery",
     "FetchedSpec",
     "ImageReference",
+    "NoCompatibilityArtifactError",
     "Platform",
     "PlatformNotFoundError",
     "RegistryClient",

@@ -244,7 +244,7 @@ class SpecFetcher:
                 chosen = newest(found)
                 break
         if chosen is None:
-            raise RegistryError(self._nothing_found(manifest, platform))
+            raise NoCompatibilityArtifactError(self._nothing_found(manifest, platform))
         artifact = self._artifact(repo, image, chosen)
         warnings.extend(artifact.warnings)
         others = tuple(a for a in seen if a is not chosen)
@@ -433,6 +433,11 @@ class SpecFetcher:
 
 class PlatformNotFoundError(RegistryError):
     """The image has no manifest for the wanted platform: it cannot run there at all."""
+
+
+class NoCompatibilityArtifactError(RegistryError):
+    """The image was found but has no compatibility artifact where one is looked for: it has no spec (a fleet
+    reports it as `no-spec`; `validate --image` cannot decide and exits 2 like for any registry error)."""
 
 
 def newest(artifacts: list[ArtifactInfo]) -> ArtifactInfo:
