@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -19,7 +21,7 @@ from fleetcompat.fleet.resolve import ResolvedImage, resolve_images, spec_docume
 from fleetcompat.remote.target import TargetError, parse_target, read_hosts_file
 from fleetcompat.results.fleet import FleetResult, HostStatus, Status, outcome_from_evaluation
 from fleetcompat.spec import parse_spec
-from tests.fleet.conftest import SPECS, run_fleetcompat
+from tests.fleet.conftest import REPO, SPECS, run_fleetcompat
 
 EXAMPLE_FEATURES = SPECS.parent / "features" / "xeon-sriov-node.json"
 
@@ -191,11 +193,17 @@ def test_audit_cli_bad_input_is_one_line(args, message, tmp_path):
 
 def test_action_plugins_report_a_missing_fleetcompat_package():
     """The collection's controller plugins name the fix when fleetcompat is not importable."""
-    from ansible.errors import AnsibleActionFail
-    from ansible_collections.fleetcompat.audit.plugins.plugin_utils import controller
-
-    with pytest.raises(AnsibleActionFail, match="fleetcompat Python package in the controller's Python"):
-        controller.fleetcompat_module("no_such_module_xyz")
+    # In a child process: importing controller-side plugin code sets up Ansible's collection loader and display,
+    # which would leak into the in-process module tests that run after this one.
+    code = (
+        "import pytest\n"
+        "from ansible.errors import AnsibleActionFail\n"
+        "from ansible_collections.fleetcompat.audit.plugins.plugin_utils import controller\n"
+        "with pytest.raises(AnsibleActionFail, match=\"fleetcompat Python package in the controller's Python\"):\n"
+        "    controller.fleetcompat_module('no_such_module_xyz')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "collections")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
 
 
 def test_run_directories_left_by_interrupted_runs_are_removed_a_day_later(tmp_path):
