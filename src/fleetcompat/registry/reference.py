@@ -14,6 +14,7 @@ import platform as _platform
 import re
 from dataclasses import dataclass
 
+from fleetcompat.oci_platform import normalise_arch
 from fleetcompat.registry.errors import RegistryError
 
 DOCKER_HUB = "docker.io"
@@ -113,17 +114,6 @@ class ImageReference:
         return out
 
 
-# uname -m / Python's platform.machine() spellings -> OCI (GOARCH, variant)
-_ARCH_ALIASES = {
-    "x86_64": ("amd64", ""), "x86-64": ("amd64", ""), "amd64": ("amd64", ""),
-    "aarch64": ("arm64", ""), "arm64": ("arm64", ""), "armv8l": ("arm64", ""),
-    "armv7l": ("arm", "v7"), "armv7": ("arm", "v7"), "armhf": ("arm", "v7"),
-    "armv6l": ("arm", "v6"), "armel": ("arm", "v6"),
-    "i386": ("386", ""), "i686": ("386", ""), "x86": ("386", ""),
-    "ppc64el": ("ppc64le", ""),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Platform:
     """An OCI platform. Parsed from NFD's `--platform` syntax `os[/arch[/variant]][:os_version]`."""
@@ -141,7 +131,7 @@ class Platform:
             raise RegistryError(f"invalid platform {text!r} (expected os/arch[/variant], e.g. linux/amd64)")
         os_name = parts[0].lower()
         if len(parts) > 1:
-            arch, variant = cls._normalise_arch(parts[1])
+            arch, variant = normalise_arch(parts[1])
         else:  # NFD: a bare OS means this machine's architecture
             local = cls.local()
             arch, variant = local.architecture, local.variant
@@ -152,17 +142,12 @@ class Platform:
     @classmethod
     def from_uname(cls, system: str, machine: str) -> Platform:
         """A host's platform from `uname -s`/`uname -m` (what gathering reports), e.g. Linux/x86_64 -> linux/amd64."""
-        arch, variant = cls._normalise_arch(machine)
+        arch, variant = normalise_arch(machine)
         return cls(system.lower(), arch, variant)
 
     @classmethod
     def local(cls) -> Platform:
         return cls.from_uname(_platform.system(), _platform.machine())
-
-    @staticmethod
-    def _normalise_arch(arch: str) -> tuple[str, str]:
-        lowered = arch.lower()
-        return _ARCH_ALIASES.get(lowered, (lowered, ""))
 
     def matches(self, candidate: dict) -> bool:
         """Does an index entry's `platform` object match? (containerd/oras rules: os+arch equal, variant and
@@ -171,7 +156,7 @@ class Platform:
             return False
         if str(candidate.get("os", "")).lower() != self.os:
             return False
-        arch, default_variant = self._normalise_arch(str(candidate.get("architecture", "")))
+        arch, default_variant = normalise_arch(str(candidate.get("architecture", "")))
         if arch != self.architecture:
             return False
         if self.variant:
