@@ -21,10 +21,13 @@ from markupsafe import Markup
 
 from fleetcompat._format.nfd_json import go_json
 from fleetcompat._format.terminal import group_label, share
-from fleetcompat.results.fleet import FleetResult, HostStatus, Outcome, Status, summary_label
+from fleetcompat.results.fleet import FleetResult, HostStatus, Outcome, SetInfo, Status, summary_label
 
 if TYPE_CHECKING:
     from fleetcompat.cli.gate import Decision
+
+
+_SHOWN_REASONS = 5  # per image in the summary table; the drill-down has every cell's reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +60,14 @@ def _asset(name: str) -> str:
 
 def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
     return {
-        "s": str(outcome.status), "b": outcome.best_set, "r": outcome.reason,
+        "s": str(outcome.status), "b": outcome.best_set, "r": outcome.reason, "p": outcome.platform,
         "f": [[rule.set_index, rule.rule, [[r.label, r.expected, r.actual, r.note] for r in rule.rows()]]
               for rule in outcome.failing],
     }
+
+
+def _sets(sets: tuple[SetInfo, ...]) -> list[dict[str, Any]]:
+    return [{"index": s.index, "weight": s.weight, "tag": s.tag, "description": s.description} for s in sets]
 
 
 def payload(result: FleetResult) -> dict[str, Any]:
@@ -88,8 +95,10 @@ def payload(result: FleetResult) -> dict[str, Any]:
         rows.append(row)
     images = [{"alias": i.alias, "reference": i.reference, "digest": i.digest, "specDigest": i.spec_digest,
                "specSource": i.spec_source, "specStatus": str(i.spec_status), "specError": i.spec_error,
-               "sets": [{"index": s.index, "weight": s.weight, "tag": s.tag, "description": s.description}
-                        for s in i.sets]} for i in result.images]
+               "sets": _sets(i.sets),
+               "platforms": [{"platform": p.platform, "status": str(p.status), "subject": p.subject,
+                              "specDigest": p.spec_digest, "specSource": p.spec_source, "reason": p.reason,
+                              "sets": _sets(p.sets)} for p in i.platforms]} for i in result.images]
     return {"images": images, "outcomes": [_outcome_payload(o) for o in outcome_index], "profiles": profiles,
             "groups": list(group_index), "rows": rows}
 
@@ -104,7 +113,8 @@ class HtmlFormat:
         for image in result.images:
             counts = result.status_counts(image.alias)
             image_rows.append({"image": image, "segments": segments(counts, n), "counts": list(counts.values()),
-                               "share": share(counts[Status.COMPATIBLE], n)})
+                               "share": share(counts[Status.COMPATIBLE], n),
+                               "reasons": list(result.outcome_reasons(image.alias).items())[:_SHOWN_REASONS]})
         return _environment().get_template("report.html.j2").render(
             result=result,
             decision=decision,

@@ -1,6 +1,7 @@
 """JUnit XML for CI test tabs: a testsuite per image, a testcase per host.
 
-incompatible -> <failure> listing the failing rules; unreachable/error -> <error>; no-spec -> <skipped>.
+incompatible -> <failure> listing the failing rules (or why, e.g. no manifest for the host's platform);
+unreachable/error -> <error>; no-spec -> <skipped>.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from fleetcompat.results.fleet import FleetResult, HostResult, ImageInfo, Outcome, Status
+from fleetcompat.results.fleet import FleetResult, HostResult, ImageInfo, Outcome, PlatformStatus, Status
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -19,9 +20,9 @@ def xml_text(text: str) -> str:
 
 
 def failure_text(image: ImageInfo, outcome: Outcome) -> str:
-    lines = []
+    lines = [outcome.reason] if outcome.reason else []
     for rule in outcome.failing:
-        info = image.set_info(rule.set_index)
+        info = image.set_info(rule.set_index, outcome.platform)
         where = f"set #{rule.set_index + 1}" + (f" ({info.tag or info.description})" if info and
                                                  (info.tag or info.description) else "")
         lines.append(f"{where} rule {rule.rule!r}:")
@@ -39,18 +40,19 @@ def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult) -> None:
     outcome = host.outcomes[image.alias]
     case = ET.SubElement(suite, "testcase", name=xml_text(host.name), classname=xml_text(f"fleetcompat.{image.alias}"))
     if outcome.status is Status.INCOMPATIBLE:
-        rules = len(outcome.failing)
-        failure = ET.SubElement(case, "failure", type="incompatible",
-                                message=f"incompatible: no compatibility set satisfied ({rules} failing rules)")
+        why = outcome.reason or f"no compatibility set satisfied ({len(outcome.failing)} failing rules)"
+        failure = ET.SubElement(case, "failure", type="incompatible", message=xml_text(f"incompatible: {why}"))
         failure.text = xml_text(failure_text(image, outcome))
     elif outcome.status in (Status.UNREACHABLE, Status.ERROR):
         error = ET.SubElement(case, "error", type=str(outcome.status),
                               message=xml_text(f"{outcome.status}: {_reason(image, host, outcome)}"))
         error.text = xml_text(_reason(image, host, outcome))
     elif outcome.status is Status.NO_SPEC:
-        ET.SubElement(case, "skipped", message="the image has no compatibility spec")
+        why = outcome.reason or image.spec_error
+        ET.SubElement(case, "skipped", message=xml_text("the image has no compatibility spec" + (f": {why}" if why
+                                                                                                  else "")))
     else:
-        info = image.set_info(outcome.best_set)
+        info = image.set_info(outcome.best_set, outcome.platform)
         if info is not None:
             out = ET.SubElement(case, "system-out")
             out.text = xml_text(f"best set #{info.index + 1} weight {info.weight}"
@@ -76,6 +78,11 @@ class JunitFormat:
                                ("specError", image.spec_error)):
                 if value:
                     ET.SubElement(props, "property", name=key, value=xml_text(value))
+            for entry in image.platforms:  # which spec each platform's hosts were audited with
+                where = entry.spec_source if entry.status is PlatformStatus.OK else entry.reason
+                ET.SubElement(props, "property", name=xml_text(f"platform {entry.platform or 'unknown'}"),
+                              value=xml_text(f"{entry.status}" + (f" ({entry.subject})" if entry.subject else "")
+                                             + (f": {where}" if where else "")))
             for host in result.hosts:
                 _testcase(suite, image, host)
             for key, value in numbers.items():

@@ -32,13 +32,15 @@ def _problems(result: FleetResult, group: ProfileGroup) -> str:
         return md(f"{group.host_status}: {group.hosts[0].reason}")
     parts = []
     for image, outcome in zip(result.images, group.outcomes, strict=True):
-        if outcome.status is Status.INCOMPATIBLE:
+        if outcome.status is Status.INCOMPATIBLE and outcome.reason:
+            parts.append(f"**{md(image.alias)}**: {md(outcome.reason)}")
+        elif outcome.status is Status.INCOMPATIBLE:
             rows = [r for rule in outcome.failing for r in rule.rows()]
             shown = "; ".join(f"{r.label} expected {r.expected}, has {r.actual}" for r in rows[:_MAX_FAILING])
             more = f"; +{len(rows) - _MAX_FAILING} more" if len(rows) > _MAX_FAILING else ""
             parts.append(f"**{md(image.alias)}**: {md(shown + more)}")
-        elif outcome.status is Status.ERROR and outcome.reason:
-            parts.append(f"**{md(image.alias)}**: {md('error: ' + outcome.reason)}")
+        elif outcome.status in (Status.ERROR, Status.NO_SPEC) and outcome.reason:
+            parts.append(f"**{md(image.alias)}**: {md(f'{outcome.status}: {outcome.reason}')}")
     return "<br>".join(parts)
 
 
@@ -64,7 +66,8 @@ class MarkdownFormat:
                        + f" | {share(c[Status.COMPATIBLE], n)} |")
         # Image-level problems (spec errors, no spec) are in the table above; here: what is wrong per host.
         troubled = [g for g in result.profile_groups() if g.host_status is not HostStatus.OK or any(
-            o.status is Status.INCOMPATIBLE or (o.status is Status.ERROR and o.reason) for o in g.outcomes)]
+            o.status is Status.INCOMPATIBLE or (o.status in (Status.ERROR, Status.NO_SPEC) and o.reason)
+            for o in g.outcomes)]
         if troubled:
             out += ["", "### Hardware profiles that cannot run every image", "",
                     "| hosts | hardware | why |", "|---|---|---|"]

@@ -19,6 +19,7 @@ CELL = {
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SHOWN_NOTES = 3  # per image: the spec's problem and the commonest reasons of its cells
 
 
 def clean(text: str) -> str:
@@ -59,11 +60,17 @@ class TerminalFormat:
             counts = result.status_counts(image.alias)
             row = [clean(image.alias), *(counts[st] or "" for st in Status),
                    share(counts[Status.COMPATIBLE], len(result.hosts))]
-            if image.spec_error:
-                row.append(clean(image.spec_error))
+            notes = [image.spec_error] if image.spec_error else []
+            notes += [f"{n} host{'s' if n != 1 else ''}: {reason}"
+                      for reason, n in result.outcome_reasons(image.alias).items()]
+            row.append(clean("; ".join(notes[:_SHOWN_NOTES])
+                             + (f"; +{len(notes) - _SHOWN_NOTES} more" if len(notes) > _SHOWN_NOTES else "")))
             rows.append(row)
-        out.append(tabulate(rows, headers=["image", *(str(st) for st in Status), "compatible share"],
-                            tablefmt="simple", disable_numparse=True))
+        headers = ["image", *(str(st) for st in Status), "compatible share", "notes"]
+        if not any(row[-1] for row in rows):
+            headers.pop()
+            rows = [row[:-1] for row in rows]
+        out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
         groups = result.profile_groups()
         aliases = result.aliases()
         matrix = []

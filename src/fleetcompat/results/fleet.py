@@ -54,8 +54,17 @@ class HostStatus(StrEnum):
 
 class SpecStatus(StrEnum):
     OK = "ok"
-    NO_SPEC = "no-spec"
+    NO_SPEC = "no-spec"  # the reason (e.g. no compatibility artifact in the registry) is in `spec_error`, if known
     ERROR = "error"  # registry or spec error; the reason is in `spec_error`
+
+
+class PlatformStatus(StrEnum):
+    """What a registry image offers one platform of the fleet."""
+
+    OK = "ok"  # a spec (from the subject named in PlatformSpec.subject)
+    NO_SPEC = "no-spec"  # no compatibility artifact on the platform's manifest nor on the index
+    ERROR = "error"  # registry or spec error
+    NO_MANIFEST = "no-manifest"  # the image has no manifest for this platform: it cannot run there
 
 
 class FleetResultError(FleetcompatError):
@@ -84,6 +93,20 @@ class SetInfo:
     description: str
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformSpec:
+    """Which spec a registry image has for one platform of the fleet, and where it came from. Hosts are audited
+    with the spec for their own platform (or the image entry's explicit one)."""
+
+    platform: str | None  # os/arch[/variant]; None: hosts whose platform is unknown (the index / single manifest)
+    status: PlatformStatus
+    subject: str | None = None  # the spec's subject: "index" | "platform-manifest" | "manifest"
+    spec_digest: str | None = None
+    spec_source: str | None = None
+    reason: str | None = None  # why there is no spec (status other than ok)
+    sets: tuple[SetInfo, ...] = ()
+
+
 @dataclass(slots=True)
 class ImageInfo:
     alias: str
@@ -92,12 +115,21 @@ class ImageInfo:
     spec_digest: str | None = None  # digest of the compatibility artifact (or of the spec file)
     spec_source: str | None = None  # where the spec came from, e.g. "referrer sha256:..", "file specs/x.yaml"
     spec_status: SpecStatus = SpecStatus.OK
-    spec_error: str | None = None
+    spec_error: str | None = None  # why there is no spec: the error, or (no-spec) what the registry said
     tags: tuple[str, ...] = ()  # `--tags` used to select sets
     sets: tuple[SetInfo, ...] = ()  # the evaluated sets, for headings; outcomes refer to them by index
+    # Registry images: the spec per platform of the fleet. When the platforms' specs differ, the image-level
+    # spec_digest/spec_source/sets are empty and an outcome's `platform` says which entry applies.
+    platforms: tuple[PlatformSpec, ...] = ()
 
-    def set_info(self, index: int | None) -> SetInfo | None:
-        return next((s for s in self.sets if s.index == index), None)
+    def platform_spec(self, platform: str | None) -> PlatformSpec | None:
+        return next((p for p in self.platforms if p.platform == platform), None)
+
+    def set_info(self, index: int | None, platform: str | None = None) -> SetInfo | None:
+        """The set an outcome refers to (`platform`: the outcome's, whose spec it was evaluated with)."""
+        entry = self.platform_spec(platform) if self.platforms else None
+        sets = entry.sets if entry is not None and entry.sets else self.sets
+        return next((s for s in sets if s.index == index), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +213,8 @@ class Outcome:
     status: Status
     best_set: int | None = None  # SetInfo.index of the chosen set when compatible
     failing: tuple[FailingRule, ...] = ()  # failing rules of every evaluated set (also when compatible)
-    reason: str | None = None  # for error outcomes that are specific to this host × image
+    reason: str | None = None  # why, when not evaluated: e.g. an engine error, "image has no linux/arm64 manifest"
+    platform: str | None = None  # registry images: the ImageInfo.platforms entry (spec) this outcome comes from
 
 
 @dataclass(slots=True)
@@ -225,6 +258,16 @@ class FleetResult:
         for host in self.hosts:
             counts[host.outcomes[alias].status] += 1
         return counts
+
+    def outcome_reasons(self, alias: str) -> dict[str, int]:
+        """Reasons given on this image's cells (not on its hosts or the image itself) with host counts, commonest
+        first."""
+        counts: dict[str, int] = {}
+        for host in self.hosts:
+            reason = host.outcomes[alias].reason
+            if reason and host.status is HostStatus.OK:
+                counts[reason] = counts.get(reason, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
     def host_status_counts(self) -> dict[HostStatus, int]:
         counts = dict.fromkeys(HostStatus, 0)
@@ -282,10 +325,12 @@ def dumps(doc: dict[str, Any]) -> str:
 
 
 class FleetResultBuilder:
-    """Collects one audit run. Call `add_image` for every image first (its spec's feature names make up the
-    hardware profile), then `add_host` for every host, then `add_evaluation`/`add_error` per host × image, then
-    `build()`. Host × image cells that got nothing are derived: unreachable/error hosts, no-spec/error images, and
-    otherwise an `error` outcome "not evaluated".
+    """Collects one audit run. Call `add_image` (and `add_platform` for a registry image's per-platform specs) for
+    every image first (the specs' feature names make up the hardware profile), then `add_host` for every host,
+    then `add_evaluation` per host × image, or `add_error`/`add_incompatible`/`add_no_spec` for a cell decided
+    without an evaluation, then `build()`. Host × image cells that got nothing are derived: unreachable/error
+    hosts, no-spec/error images (the reason is stated once, on the image), and otherwise an `error` outcome
+    "not evaluated".
     """
 
     def __init__(self, run: RunMeta) -> None:
@@ -300,25 +345,42 @@ class FleetResultBuilder:
                   spec_digest: str | None = None, spec_source: str | None = None,
                   spec_status: SpecStatus | str | None = None, spec_error: str | None = None,
                   tags: Iterable[str] = ()) -> None:
-        """`spec_status` defaults to error if `spec_error` is given, else ok with a `spec`, else no-spec."""
+        """`spec_status` defaults to error if `spec_error` is given, else ok with a `spec`, else no-spec; with
+        `spec_status=no-spec`, `spec_error` is why (stated once for every host)."""
         if alias in self._images:
             raise ValueError(f"image {alias!r} added twice")
-        if spec_error:
-            status = SpecStatus.ERROR
-        elif spec_status is not None:
+        if spec_status is not None:
             status = SpecStatus(spec_status)
+        elif spec_error:
+            status = SpecStatus.ERROR
         else:
             status = SpecStatus.OK if spec is not None else SpecStatus.NO_SPEC
         if status is SpecStatus.ERROR and not spec_error:
             raise ValueError(f"image {alias!r}: spec_status error needs spec_error (the reason)")
-        sets = ()
-        if spec is not None:
-            self._feature_names |= spec.feature_names()
-            tag_list = [t for t in tags if t]
-            sets = tuple(SetInfo(i, c.weight, c.tag, c.description) for i, c in enumerate(spec.compatibilities)
-                         if not tag_list or c.tag in tag_list)
         self._images[alias] = ImageInfo(alias, reference, digest, spec_digest, spec_source, status, spec_error,
-                                        tuple(tags), sets)
+                                        tuple(tags), self._sets(spec, tags))
+
+    def add_platform(self, alias: str, platform: str | None, status: PlatformStatus | str, *,
+                     spec: Spec | None = None, subject: str | None = None, spec_digest: str | None = None,
+                     spec_source: str | None = None, reason: str | None = None) -> None:
+        """Record which spec a registry image has for one platform of the fleet (None: hosts of unknown
+        platform); outcomes evaluated with it name the platform."""
+        image = self._images.get(alias)
+        if image is None:
+            raise ValueError(f"unknown image {alias!r}; call add_image first")
+        if image.platform_spec(platform) is not None:
+            raise ValueError(f"image {alias!r}: platform {platform} added twice")
+        entry = PlatformSpec(platform, PlatformStatus(status), subject, spec_digest, spec_source, reason,
+                             self._sets(spec, image.tags))
+        image.platforms = (*image.platforms, entry)
+
+    def _sets(self, spec: Spec | None, tags: Iterable[str]) -> tuple[SetInfo, ...]:
+        if spec is None:
+            return ()
+        self._feature_names |= spec.feature_names()
+        tag_list = [t for t in tags if t]
+        return tuple(SetInfo(i, c.weight, c.tag, c.description) for i, c in enumerate(spec.compatibilities)
+                     if not tag_list or c.tag in tag_list)
 
     def add_host(self, name: str, groups: Iterable[str] = (), summary: Mapping[str, Any] | None = None,
                  status: HostStatus | str = HostStatus.OK, reason: str | None = None,
@@ -333,24 +395,45 @@ class FleetResultBuilder:
         profile = profile_key(summary_dict, features, self._feature_names)
         self._hosts[name] = HostResult(name, tuple(groups), host_status, reason, profile, summary_dict, {})
 
-    def add_evaluation(self, host: str, image_alias: str, evaluation: SpecEvaluation) -> None:
-        self._set(host, image_alias, outcome_from_evaluation(evaluation))
+    def add_evaluation(self, host: str, image_alias: str, evaluation: SpecEvaluation, *,
+                       platform: str | None = None) -> None:
+        """`platform`: for an image with per-platform specs, the one `evaluation` was made with."""
+        image = self._image(image_alias)
+        entry = image.platform_spec(platform) if image.platforms else None
+        if image.spec_status is not SpecStatus.OK or (image.platforms and (
+                entry is None or entry.status is not PlatformStatus.OK)):
+            raise ValueError(f"image {image_alias!r} has no spec{f' for {platform}' if image.platforms else ''}; "
+                             "nothing can have been evaluated")
+        self._set(host, image_alias, replace(outcome_from_evaluation(evaluation), platform=platform))
 
-    def add_error(self, host: str, image_alias: str, reason: str) -> None:
-        """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`)."""
-        self._set(host, image_alias, Outcome(Status.ERROR, reason=reason))
+    def add_error(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
+        """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`, or the
+        spec for the host's platform could not be had)."""
+        self._set(host, image_alias, Outcome(Status.ERROR, reason=reason, platform=platform))
+
+    def add_incompatible(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
+        """Incompatible without evaluating a spec, e.g. "image has no linux/arm64 manifest"."""
+        self._set(host, image_alias, Outcome(Status.INCOMPATIBLE, reason=reason, platform=platform))
+
+    def add_no_spec(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
+        """No spec for this host (e.g. none for its platform) while the image has one for other hosts."""
+        self._set(host, image_alias, Outcome(Status.NO_SPEC, reason=reason, platform=platform))
+
+    def _image(self, alias: str) -> ImageInfo:
+        image = self._images.get(alias)
+        if image is None:
+            raise ValueError(f"unknown image {alias!r}; call add_image first")
+        return image
 
     def _set(self, host: str, image_alias: str, outcome: Outcome) -> None:
-        if image_alias not in self._images:
-            raise ValueError(f"unknown image {image_alias!r}; call add_image first")
+        self._image(image_alias)
         target = self._hosts.get(host)
         if target is None:
             raise ValueError(f"unknown host {host!r}; call add_host first")
         if target.status is not HostStatus.OK:
             raise ValueError(f"host {host!r} is {target.status}; it has no per-image outcomes")
-        image = self._images[image_alias]
-        if image.spec_status is not SpecStatus.OK:
-            raise ValueError(f"image {image_alias!r} is {image.spec_status}; it has no per-host outcomes")
+        if image_alias in target.outcomes:
+            raise ValueError(f"host {host!r}, image {image_alias!r}: outcome added twice")
         target.outcomes[image_alias] = self._interned.setdefault(outcome, outcome)
 
     def build(self, duration_s: float | None = None) -> FleetResult:
@@ -369,12 +452,16 @@ class FleetResultBuilder:
             for alias, image in self._images.items():
                 if host.status is HostStatus.UNREACHABLE:
                     outcome = derived[Status.UNREACHABLE]
-                elif host.status is HostStatus.ERROR or image.spec_status is SpecStatus.ERROR:
+                elif host.status is HostStatus.ERROR:
+                    outcome = derived[Status.ERROR]
+                elif alias in host.outcomes:
+                    outcome = host.outcomes[alias]
+                elif image.spec_status is SpecStatus.ERROR:
                     outcome = derived[Status.ERROR]
                 elif image.spec_status is SpecStatus.NO_SPEC:
                     outcome = derived[Status.NO_SPEC]
                 else:
-                    outcome = host.outcomes.get(alias, missing)
+                    outcome = missing
                 outcomes[alias] = outcome
             hosts.append(replace(host, outcomes=outcomes))
         return FleetResult(run, list(self._images.values()), hosts)
@@ -457,10 +544,20 @@ def _encode_image(image: ImageInfo) -> dict[str, Any]:
     return {
         "alias": image.alias, "reference": image.reference, "digest": image.digest, "specDigest": image.spec_digest,
         "specSource": image.spec_source, "specStatus": str(image.spec_status), "specError": image.spec_error,
-        "tags": list(image.tags),
-        "sets": [{"index": s.index, "weight": s.weight, "tag": s.tag, "description": s.description}
-                 for s in image.sets],
+        "tags": list(image.tags), "sets": _encode_sets(image.sets),
+        **({"platforms": [
+            {"platform": p.platform, "status": str(p.status), "subject": p.subject, "specDigest": p.spec_digest,
+             "specSource": p.spec_source, "reason": p.reason, "sets": _encode_sets(p.sets)}
+            for p in image.platforms]} if image.platforms else {}),
     }
+
+
+def _encode_sets(sets: tuple[SetInfo, ...]) -> list[dict[str, Any]]:
+    return [{"index": s.index, "weight": s.weight, "tag": s.tag, "description": s.description} for s in sets]
+
+
+def _decode_sets(docs: list[dict[str, Any]]) -> tuple[SetInfo, ...]:
+    return tuple(SetInfo(s["index"], s["weight"], s["tag"], s["description"]) for s in docs)
 
 
 def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
@@ -470,6 +567,8 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         out["bestSet"] = outcome.best_set
     if outcome.reason is not None:
         out["reason"] = outcome.reason
+    if outcome.platform is not None:
+        out["platform"] = outcome.platform
     if outcome.failing:
         out["failingRules"] = [
             {"set": r.set_index, "rule": r.rule, "terms": [_encode_term(t) for t in r.terms]} for r in outcome.failing
@@ -500,8 +599,10 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
                   run_doc["inventory"], run_doc["limit"])
     images = [
         ImageInfo(i["alias"], i["reference"], i["digest"], i["specDigest"], i["specSource"],
-                  SpecStatus(i["specStatus"]), i["specError"], tuple(i["tags"]),
-                  tuple(SetInfo(s["index"], s["weight"], s["tag"], s["description"]) for s in i["sets"]))
+                  SpecStatus(i["specStatus"]), i["specError"], tuple(i["tags"]), _decode_sets(i["sets"]),
+                  tuple(PlatformSpec(p["platform"], PlatformStatus(p["status"]), p["subject"], p["specDigest"],
+                                     p["specSource"], p["reason"], _decode_sets(p["sets"]))
+                        for p in i.get("platforms", ())))
         for i in doc["images"]
     ]
     aliases = [i.alias for i in images]
@@ -548,7 +649,7 @@ def _decode_outcome(doc: dict[str, Any]) -> Outcome:
             for t in r["terms"]))
         for r in doc.get("failingRules", ())
     )
-    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"))
+    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"))
 
 
 @cache

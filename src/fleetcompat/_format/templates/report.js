@@ -170,10 +170,18 @@
     return document.createTextNode(String(value));
   }
 
+  // The image's spec an outcome was evaluated with: its platform's, for a registry image audited per platform.
+  function specOf(image, outcome) {
+    const entry = image.platforms.find((p) => p.platform === (outcome.p === undefined ? null : outcome.p));
+    return entry ? {...entry, sets: entry.sets.length ? entry.sets : image.sets} :
+      {platform: null, subject: null, specSource: image.specSource, specDigest: image.specDigest, sets: image.sets};
+  }
+
   function failingTable(image, outcome) {
     const wrap = h("div", {class: "failing"});
+    const sets = specOf(image, outcome).sets;
     for (const [set, rule, lines] of outcome.f || []) {
-      const info = image.sets.find((s) => s.index === set);
+      const info = sets.find((s) => s.index === set);
       const title = `set #${set + 1}` + (info ? ` (weight ${info.weight}${info.tag ? ", tag " + info.tag : ""})` : "") +
         ` · rule “${rule}”` + (info && info.description ? ` — ${info.description}` : "");
       const table = h("table", {class: "rule"}, h("caption", {text: title}),
@@ -196,12 +204,14 @@
     const body = $("drill-body");
     const names = r.row.m.slice(0, 20).map((m) => m[0]).join(", ") + (r.row.m.length > 20 ? `, … (+${r.row.m.length - 20})` : "");
     $("drill-h").textContent = `${image.alias} on ${r.label}`;
-    const best = image.sets.find((s) => s.index === outcome.b);
+    const spec = specOf(image, outcome);
+    const best = spec.sets.find((s) => s.index === outcome.b);
     const parts = [
       h("p", {}, h("span", {class: `status st-${outcome.s}`, text: outcome.s}), ` ${r.row.m.length} host(s)`),
       kv([["hosts", names], ["host status", r.row.hs !== "ok" ? r.row.hs : ""], ["reason", outcome.r],
-          ["image", image.reference], ["digest", image.digest], ["spec source", image.specSource],
-          ["spec digest", image.specDigest], ["spec error", image.specError],
+          ["image", image.reference], ["digest", image.digest], ["platform", spec.platform || ""],
+          ["spec from", spec.subject || ""], ["spec source", spec.specSource], ["spec digest", spec.specDigest],
+          [image.specStatus === "no-spec" ? "no spec" : "spec error", image.specError],
           ["best set", best ? `#${best.index + 1}, weight ${best.weight}${best.tag ? ", tag " + best.tag : ""}` +
             (best.description ? ` — ${best.description}` : "") : ""]]),
     ];
