@@ -12,6 +12,7 @@ The lab (session scope):
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -142,25 +143,37 @@ class Registry:
     without_spec: str  # reference of an image with no artifact
 
 
+def registry_test_module(name: str):
+    """A helper module of tests/registry (`registry_images`, `registry_servers`)."""
+    sys.path.insert(0, str(REGISTRY_TESTS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(REGISTRY_TESTS))
+
+
+def push_client(front):
+    """A registry client for pushing test content through `front`."""
+    from fleetcompat.registry import RegistryClient, RegistryOptions
+
+    return RegistryClient(RegistryOptions(plain_http_registries=frozenset({front.host}), cache_dir=None))
+
+
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory):
     """A real docker-registry behind a counting referrers-API front, with two images; None if unavailable."""
-    sys.path.insert(0, str(REGISTRY_TESTS))
-    try:
-        from registry_images import push_image
-        from registry_servers import REGISTRY_BINARY, RegistryFront, RegistryProcess
-    finally:
-        sys.path.remove(str(REGISTRY_TESTS))
-    if not shutil.which(REGISTRY_BINARY):
+    push_image = registry_test_module("registry_images").push_image
+    servers = registry_test_module("registry_servers")
+    if not shutil.which(servers.REGISTRY_BINARY):
         yield None
         return
-    from fleetcompat.registry import ImageReference, RegistryClient, RegistryOptions, attach_spec
+    from fleetcompat.registry import ImageReference, attach_spec
     from fleetcompat.registry.client import Repository
 
-    process = RegistryProcess(tmp_path_factory.mktemp("fleet-registry"))
-    front = RegistryFront(process.host, referrers=True)
+    process = servers.RegistryProcess(tmp_path_factory.mktemp("fleet-registry"))
+    front = servers.RegistryFront(process.host, referrers=True)
     try:
-        client = RegistryClient(RegistryOptions(plain_http_registries=frozenset({front.host}), cache_dir=None))
+        client = push_client(front)
         push_image(client, Repository(front.host, "fleet/x86app"), "v1")
         push_image(client, Repository(front.host, "fleet/noart"), "v1")
         with_spec = f"{front.host}/fleet/x86app:v1"

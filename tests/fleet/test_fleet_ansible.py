@@ -101,8 +101,9 @@ def test_registry_specs_are_fetched_once_per_run(audit_run):
     assert outcome(result, "node1", "registry-x86").status is Status.COMPATIBLE
     assert outcome(result, "node3", "registry-x86").status is Status.INCOMPATIBLE
     assert result.image("registry-x86").spec_digest.startswith("sha256:")
-    noart = result.image("registry-noart")
-    assert noart.spec_status is SpecStatus.ERROR and "compatibility artifact not found" in noart.spec_error
+    noart = result.image("registry-noart")  # no compatibility artifact: no-spec (not an error), the reason once
+    assert noart.spec_status is SpecStatus.NO_SPEC and "compatibility artifact not found" in noart.spec_error
+    assert {outcome(result, h, "registry-noart").status for h in ("node1", "node2", "node3")} == {Status.NO_SPEC}
     # 4 reachable-or-not hosts, 2 images: one referrers listing per image, not per host.
     counts = audit_run.registry.front.counts
     assert counts["referrers"] == 2, audit_run.registry.front.log

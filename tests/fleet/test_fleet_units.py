@@ -12,12 +12,19 @@ import pytest
 
 from fleetcompat.features import load_features_file
 from fleetcompat.features.model import Features
-from fleetcompat.fleet import rundir
+from fleetcompat.fleet import resolve, rundir
 from fleetcompat.fleet.codec import evaluation_from_dict
 from fleetcompat.fleet.evaluate import evaluate_fleet, evaluate_host
 from fleetcompat.fleet.factcache import FactCacheError, read_fact_cache
 from fleetcompat.fleet.images import ImageListError, load_images_file, parse_images
-from fleetcompat.fleet.resolve import ResolvedImage, resolve_images, spec_document
+from fleetcompat.fleet.resolve import (
+    Resolution,
+    ResolvedImage,
+    host_platform,
+    nfd_platform,
+    resolve_images,
+    spec_document,
+)
 from fleetcompat.remote.target import TargetError, parse_target, read_hosts_file
 from fleetcompat.results.fleet import FleetResult, HostStatus, Status, outcome_from_evaluation
 from fleetcompat.spec import parse_spec
@@ -100,7 +107,7 @@ def test_hosts_file_names_the_bad_line(tmp_path):
 @pytest.mark.parametrize("spec_file", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.name)
 def test_run_records_carry_the_spec_faithfully(spec_file, tmp_path):
     [resolved] = resolve_images(parse_images([{"spec": str(spec_file), "tags": []}]))
-    assert resolved.error is None, resolved.error
+    assert resolved.reason is None, resolved.reason
     again = ResolvedImage.from_record(json.loads(json.dumps(resolved.to_record())))
     assert spec_document(again.spec) == spec_document(resolved.spec)
     assert spec_document(parse_spec(json.dumps(spec_document(resolved.spec)), "x")) == spec_document(resolved.spec)
@@ -114,11 +121,42 @@ def test_unusable_specs_become_image_errors(tmp_path):
     images = parse_images([{"spec": str(bad)}, {"spec": str(tmp_path / "none.yaml")},
                            {"spec": str(SPECS / "x86-64-v3.yaml"), "tags": ["no-such-tag"]},
                            {"image": "reg.invalid/x:1"}])
-    errors = [r.error for r in resolve_images(images)]
+    errors = [r.reason for r in resolve_images(images)]
     assert f"{bad}:8" in errors[0]
     assert "cannot read spec file" in errors[1]
     assert "no compatibility set has tag no-such-tag" in errors[2]
     assert "reg.invalid/x:1" in errors[3] and "registry" in errors[3]
+
+
+@pytest.mark.parametrize(("arch", "platform"), [
+    ("amd64", "linux/amd64"), ("x86_64", "linux/amd64"), ("arm64", "linux/arm64"), ("aarch64", "linux/arm64"),
+    ("armv7l", "linux/arm/v7"), ("arm", "linux/arm"), ("ppc64le", "linux/ppc64le"), ("s390x", "linux/s390x"),
+    ("i686", "linux/386"), ("i386", "linux/386"), ("", None),
+])
+def test_host_platform_comes_from_the_gathered_arch(arch, platform):
+    features = Features(attributes={"cpu.info": {"arch": arch}} if arch else {})
+    assert host_platform(features) == platform
+    assert nfd_platform(features.to_nfd()) == platform
+
+
+def test_image_status_summarises_its_platforms():
+    entry = parse_images([{"image": "reg.example/app:1"}])[0]
+    spec = parse_spec((SPECS / "x86-64-v3.yaml").read_bytes(), "x.yaml")
+    ok = Resolution("linux/amd64", resolve.OK, spec, "sha256:i", "sha256:a", "index sha256:i", "index")
+    no_arm = Resolution("linux/arm64", resolve.NO_MANIFEST, reason="image has no linux/arm64 manifest")
+    no_spec = Resolution(None, resolve.NO_SPEC, reason="reg.example/app:1: compatibility artifact not found")
+    failed = Resolution("linux/s390x", resolve.ERROR, reason="reg.example/app:1: HTTP 500")
+    image = ResolvedImage(entry, (no_spec, ok, no_arm))
+    assert (image.status, image.reason, image.spec_digest) == (resolve.OK, None, "sha256:a")
+    assert image.for_platform("linux/arm64") is no_arm and image.for_platform(None) is no_spec
+    assert "not resolved for platform linux/riscv64" in image.for_platform("linux/riscv64").reason
+    assert ResolvedImage(entry, (no_arm,)).status == resolve.OK  # no host can run it: every host incompatible
+    assert (ResolvedImage(entry, (no_spec, no_arm)).status, ResolvedImage(entry, (no_spec, failed)).reason) == (
+        resolve.NO_SPEC, failed.reason)
+    again = ResolvedImage.from_record(json.loads(json.dumps(image.to_record())))
+    assert again.resolutions[1].subject == "index" and spec_document(again.spec) == spec_document(spec)
+    pinned = ResolvedImage(parse_images([{"image": "reg.example/app:1", "platform": "linux/amd64"}])[0], (ok,))
+    assert pinned.for_platform("linux/arm64") is ok  # an explicit platform applies to every host
 
 
 def test_evaluations_round_trip_to_the_same_outcome():

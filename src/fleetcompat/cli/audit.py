@@ -25,7 +25,7 @@ from fleetcompat.fleet.evaluate import evaluate_fleet
 from fleetcompat.fleet.factcache import DEFAULT_TIMEOUT, read_fact_cache
 from fleetcompat.fleet.images import images_from_cli
 from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, HostRecord, build_result, write_reports
-from fleetcompat.fleet.resolve import resolve
+from fleetcompat.fleet.resolve import host_platform, resolve
 from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.reference import ImageReference
 from fleetcompat.remote import cli as remote
@@ -65,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      f"default {', '.join(DEFAULT_FORMATS)})")
     out.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 once the reports are written")
-    add_registry_arguments(p)
+    add_registry_arguments(p, platform_help="use this platform's manifest of every --image for all hosts "
+                           "(default: each host's own platform, from its gathered cpu.info arch; an image without a "
+                           "manifest for it is incompatible there)")
     p.set_defaults(func=run)
 
 
@@ -116,11 +118,13 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     images = images_from_cli(args.image, args.spec, args.images, split_tags(args.tags), args.platform)
     refs = [ImageReference.parse(i.image) for i in images if i.image is not None]
-    resolved = resolve(images, options_from_args(args, refs) if refs else None)
+    options = options_from_args(args, refs) if refs else None
     run_meta = RunMeta.now(inventory=args.facts_cache)
     hosts = collect_hosts(args)
-    outcomes = evaluate_fleet(resolved, [(h.name, h.features) for h in hosts if h.features is not None
-                                         and h.status is HostStatus.OK])
+    gathered = [(h.name, h.features) for h in hosts if h.features is not None and h.status is HostStatus.OK]
+    # Registry images: each host gets the spec for its own platform, fetched once per platform of the fleet.
+    resolved = resolve(images, options, {host_platform(features) for _, features in gathered})
+    outcomes = evaluate_fleet(resolved, gathered)
     result = build_result(resolved, hosts, outcomes, run_meta, time.monotonic() - started)
     paths = write_reports(result, args.output_dir, args.format or DEFAULT_FORMATS)
     decision = decide(result)

@@ -1,9 +1,10 @@
 """Controller-side evaluation of resolved images against hosts, each distinct feature set once per spec.
 
-Two callers: the CLI (`fleetcompat audit`) has the whole fleet in one process and uses the engine's
-`FleetEvaluator`; Ansible evaluates one host per worker process (`fleetcompat.audit.image_compat`), so hosts that
-look the same to a spec share one evaluation through a run directory on disk (a lock file per key, first
-writer wins).
+Each host is evaluated with the spec for its own platform (`ResolvedImage.for_platform`); hosts for which an image
+has no spec get nothing here (the fleet result derives those cells from the image's resolutions). Two callers:
+the CLI (`fleetcompat audit`) has the whole fleet in one process and uses the engine's `FleetEvaluator`; Ansible
+evaluates one host per worker process (`fleetcompat.audit.image_compat`), so hosts that look the same to a spec
+share one evaluation through a run directory on disk (a lock file per key, first writer wins).
 """
 
 from __future__ import annotations
@@ -20,23 +21,33 @@ from typing import Any
 from fleetcompat.engine import FleetEvaluator, ProfileKey, evaluate_spec
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
+from fleetcompat.fleet import resolve
 from fleetcompat.fleet.codec import evaluation_from_dict
-from fleetcompat.fleet.resolve import ResolvedImage
+from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
 from fleetcompat.results.model import SpecEvaluation
 
-COMPATIBLE, INCOMPATIBLE, ERROR = "compatible", "incompatible", "error"
+# Per-host statuses in image_compat's result (NO_SPEC: no spec for the host's platform)
+COMPATIBLE, INCOMPATIBLE, ERROR, NO_SPEC = "compatible", "incompatible", "error", "no-spec"
+_UNEVALUATED = {resolve.NO_MANIFEST: INCOMPATIBLE, resolve.NO_SPEC: NO_SPEC, resolve.ERROR: ERROR}
 
 Outcome = SpecEvaluation | FleetcompatError  # an evaluation, or why the engine could not decide
 
 
 def evaluate_fleet(resolved: Sequence[ResolvedImage],
                    hosts: Iterable[tuple[str, Features]]) -> dict[str, dict[str, Outcome]]:
-    """host -> alias -> outcome, for every image that has a spec."""
-    usable = [r for r in resolved if r.spec is not None]
-    evaluator = FleetEvaluator({r.alias: r.spec for r in usable}, {r.alias: r.entry.tags for r in usable})
+    """host -> alias -> outcome, for every image that has a spec for the host's platform. Hosts are grouped by
+    platform, and within a platform each distinct feature set is evaluated once per spec."""
+    evaluators: dict[str | None, FleetEvaluator] = {}
     for name, features in hosts:
+        platform = host_platform(features)
+        evaluator = evaluators.get(platform)
+        if evaluator is None:
+            specs = {r.alias: r.for_platform(platform).spec for r in resolved}
+            usable = {alias: spec for alias, spec in specs.items() if spec is not None}
+            evaluator = evaluators[platform] = FleetEvaluator(
+                usable, {r.alias: r.entry.tags for r in resolved if r.alias in usable})
         evaluator.add(name, features)
-    return evaluator.results()
+    return {host: outcomes for evaluator in evaluators.values() for host, outcomes in evaluator.results().items()}
 
 
 # ---------------------------------------------------------------------------------------------- one host (Ansible)
@@ -51,11 +62,12 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def evaluation_key(image: ResolvedImage, features: Features) -> str:
+def evaluation_key(image: ResolvedImage, resolution: Resolution, features: Features) -> str:
     """Equal for two hosts exactly when this spec cannot tell them apart."""
-    assert image.spec is not None
-    profile = _canonical(ProfileKey([image.spec])(features))
-    material = json.dumps([image.alias, image.spec_digest, list(image.entry.tags), profile], separators=(",", ":"))
+    assert resolution.spec is not None
+    profile = _canonical(ProfileKey([resolution.spec])(features))
+    material = json.dumps([image.alias, resolution.spec_digest, list(image.entry.tags), profile],
+                          separators=(",", ":"))
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -85,21 +97,26 @@ def outcome_entry(outcome: Outcome) -> dict[str, Any]:
             "bestSet": doc["bestSet"], "evaluation": doc}
 
 
-def entry_outcome(entry: dict[str, Any]) -> Outcome:
-    """The inverse of `outcome_entry` (the report step's view)."""
-    if entry["status"] == ERROR:
-        return FleetcompatError(entry["reason"] or "evaluation failed")
-    return evaluation_from_dict(entry["evaluation"])
+def entry_outcome(entry: dict[str, Any]) -> Outcome | None:
+    """The inverse of `outcome_entry` (the report step's view); None for a cell decided without evaluating (no
+    spec or no manifest for the host's platform), which the fleet result derives from the image's resolutions."""
+    if entry.get("evaluation") is not None:
+        return evaluation_from_dict(entry["evaluation"])
+    return FleetcompatError(entry["reason"] or "evaluation failed") if entry["status"] == ERROR else None
 
 
 def evaluate_host(resolved: Sequence[ResolvedImage], features: Features,
                   memo_dir: Path | None = None) -> dict[str, dict[str, Any]]:
-    """alias -> outcome entry for one host; images without a spec are `error` with the spec's reason."""
+    """alias -> outcome entry for one host, evaluated with the spec for the host's platform; where an image has
+    none, the status says why (`incompatible`: no manifest for the platform, `no-spec`, `error`) with the reason."""
+    platform = host_platform(features)
     out: dict[str, dict[str, Any]] = {}
     for image in resolved:
-        spec = image.spec
+        resolution = image.for_platform(platform)
+        spec = resolution.spec
         if spec is None:
-            out[image.alias] = {"status": ERROR, "reason": image.error, "bestSet": None, "evaluation": None}
+            out[image.alias] = {"status": _UNEVALUATED[resolution.status], "reason": resolution.reason,
+                                "bestSet": None, "evaluation": None}
             continue
 
         def compute(spec=spec, tags=image.entry.tags) -> dict[str, Any]:
@@ -108,5 +125,5 @@ def evaluate_host(resolved: Sequence[ResolvedImage], features: Features,
             except FleetcompatError as exc:
                 return outcome_entry(exc)
 
-        out[image.alias] = _memoised(memo_dir, evaluation_key(image, features), compute)
+        out[image.alias] = _memoised(memo_dir, evaluation_key(image, resolution, features), compute)
     return out

@@ -10,9 +10,18 @@ from typing import Any
 
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
+from fleetcompat.fleet import resolve
 from fleetcompat.fleet.evaluate import Outcome
-from fleetcompat.fleet.resolve import ResolvedImage
-from fleetcompat.results.fleet import FleetResult, FleetResultBuilder, HostStatus, RunMeta, dumps
+from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
+from fleetcompat.results.fleet import (
+    FleetResult,
+    FleetResultBuilder,
+    HostStatus,
+    PlatformStatus,
+    RunMeta,
+    SpecStatus,
+    dumps,
+)
 
 
 @dataclass(slots=True)
@@ -28,27 +37,50 @@ class HostRecord:
 
 
 def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
-                 outcomes: Mapping[str, Mapping[str, Outcome]], run: RunMeta,
+                 outcomes: Mapping[str, Mapping[str, Outcome | None]], run: RunMeta,
                  duration_s: float | None = None) -> FleetResult:
-    """`outcomes`: host -> alias -> evaluation or error, for the hosts that were gathered."""
+    """`outcomes`: host -> alias -> evaluation or engine error, for the hosts that were gathered (cells where the
+    host's platform has no spec are derived from the image's resolutions)."""
     builder = FleetResultBuilder(run)
     for image in resolved:
         builder.add_image(image.alias, image.entry.reference, spec=image.spec, digest=image.digest,
-                          spec_digest=image.spec_digest, spec_source=image.spec_source, spec_error=image.error,
-                          tags=image.entry.tags)
-    usable = [r.alias for r in resolved if r.spec is not None]
+                          spec_digest=image.spec_digest, spec_source=image.spec_source,
+                          spec_status=SPEC_STATUS[image.status], spec_error=image.reason, tags=image.entry.tags)
+        if image.entry.image is not None:  # which spec (subject) each platform's hosts are audited with
+            for r in image.resolutions:
+                builder.add_platform(image.alias, r.platform, PLATFORM_STATUS[r.status], spec=r.spec,
+                                     subject=r.subject, spec_digest=r.spec_digest, spec_source=r.spec_source,
+                                     reason=r.reason)
     for host in hosts:
         builder.add_host(host.name, host.groups, host.summary, host.status, host.reason, host.features)
         if host.status is not HostStatus.OK:
             continue
         per_image = outcomes.get(host.name, {})
-        for alias in usable:
-            outcome = per_image.get(alias)
-            if isinstance(outcome, FleetcompatError):
-                builder.add_error(host.name, alias, str(outcome))
-            elif outcome is not None:
-                builder.add_evaluation(host.name, alias, outcome)
+        platform = host_platform(host.features)
+        for image in resolved:
+            _add_cell(builder, host.name, image, image.for_platform(platform), per_image.get(image.alias))
     return builder.build(duration_s)
+
+
+SPEC_STATUS = {resolve.OK: SpecStatus.OK, resolve.NO_SPEC: SpecStatus.NO_SPEC, resolve.ERROR: SpecStatus.ERROR}
+PLATFORM_STATUS = {resolve.OK: PlatformStatus.OK, resolve.NO_SPEC: PlatformStatus.NO_SPEC,
+                   resolve.ERROR: PlatformStatus.ERROR, resolve.NO_MANIFEST: PlatformStatus.NO_MANIFEST}
+
+
+def _add_cell(builder: FleetResultBuilder, host: str, image: ResolvedImage, resolution: Resolution,
+              outcome: Outcome | None) -> None:
+    platform = resolution.platform if image.entry.image is not None else None  # names a platforms entry
+    if resolution.status == resolve.OK:
+        if isinstance(outcome, FleetcompatError):
+            builder.add_error(host, image.alias, str(outcome), platform=platform)
+        elif outcome is not None:
+            builder.add_evaluation(host, image.alias, outcome, platform=platform)
+    elif resolution.status == resolve.NO_MANIFEST:
+        builder.add_incompatible(host, image.alias, resolution.reason or "no manifest for the platform",
+                                 platform=platform)
+    elif resolution.reason != image.reason:  # the image's own reason is stated once, on the image
+        add = builder.add_no_spec if resolution.status == resolve.NO_SPEC else builder.add_error
+        add(host, image.alias, resolution.reason or resolution.status, platform=platform)
 
 
 REPORT_FILES = {"json": "fleet-result.json", "html": "fleet-report.html", "junit": "fleet-junit.xml",

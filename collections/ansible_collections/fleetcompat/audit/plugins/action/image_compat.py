@@ -57,10 +57,11 @@ class ActionModule(ActionBase):
                 rundir = fleetcompat_module("fleet.rundir")
                 resolved = rundir.read_images(args["run_dir"])
                 memo = rundir.evaluations_dir(args["run_dir"])
-            else:
+            else:  # resolved for this host alone, with its own platform
                 resolve = fleetcompat_module("fleet.resolve")
                 entries = image_entries(args["images"])
-                resolved = resolve.resolve(entries, registry_options(args["registry"], entries))
+                resolved = resolve.resolve(entries, registry_options(args["registry"], entries),
+                                           {resolve.host_platform(features)})
                 memo = None
             outcomes = evaluate.evaluate_host(resolved, features, memo)
         except errors.FleetcompatError as exc:
@@ -68,6 +69,6 @@ class ActionModule(ActionBase):
             return result
         result.update(changed=False, images=outcomes)
         for status, key in ((evaluate.COMPATIBLE, "compatible"), (evaluate.INCOMPATIBLE, "incompatible"),
-                            (evaluate.ERROR, "errors")):
+                            (evaluate.ERROR, "errors"), (evaluate.NO_SPEC, "no_spec")):
             result[key] = [alias for alias, outcome in outcomes.items() if outcome["status"] == status]
         return result

@@ -14,7 +14,10 @@ description:
     host variables, builds the fleet result (hosts x images) and writes it with its reports into O(output_dir).
   - Hosts are never dropped. A host whose gather result is unreachable is C(unreachable), one whose gathering
     failed (or that failed before gathering) is C(error), each with the reason; neither counts as incompatible.
-    An image whose spec could not be resolved is C(error) for every host, with the reason stated once.
+    An image whose spec could not be resolved is C(error) for every host, one without a compatibility artifact
+    C(no-spec), with the reason stated once; a host whose platform the image has no manifest for is
+    C(incompatible) with that reason. The result records per registry image and platform which spec (subject) the
+    hosts were audited with.
   - Run it once (C(run_once=true)) after the per-host steps, with O(hosts=ansible_play_hosts_all).
   - This is an action plugin that imports the C(fleetcompat) package from the controller's Python; the renderers
     are the ones of C(fleetcompat report).

@@ -11,8 +11,10 @@ short_description: Evaluate one host's gathered features against images, on the 
 version_added: "0.1.0"
 description:
   - Takes a host's features (NFD model, as gathered by M(fleetcompat.audit.node_features)) and the images of the
-    run, and returns per image a verdict (C(compatible), C(incompatible) or C(error)) with the full evaluation, that is
-    every compatibility set, rule and expression with what the spec expected and what the host has.
+    run, and returns per image a verdict (C(compatible), C(incompatible), C(no-spec) or C(error)) with the full
+    evaluation, that is every compatibility set, rule and expression with what the spec expected and what the host
+    has. Each host is evaluated with the spec for its own platform (C(cpu.info) arch); an image without a manifest
+    for it is C(incompatible) with that reason.
   - Runs on the controller only; the host is not contacted and needs no registry access.
   - With O(run_dir) (from M(fleetcompat.audit.image_specs), run once) every spec is fetched once per run for the
     whole fleet, and hosts that look the same to a spec (same values for everything the spec reads) share one
@@ -86,10 +88,12 @@ images:
       evaluation: {verdict: compatible, sets: []}
   contains:
     status:
-      description: C(compatible), C(incompatible) or C(error).
+      description: C(compatible), C(incompatible), C(no-spec) or C(error).
       type: str
     reason:
-      description: Why the outcome is C(error) (spec unavailable, or the rule engine aborted), else null.
+      description: >-
+        Why, when nothing was evaluated (no manifest for the host's platform, no spec, spec unavailable) or the
+        rule engine aborted; else null.
       type: str
     bestSet:
       description: The satisfied set with the highest weight, when compatible.
@@ -109,6 +113,11 @@ incompatible:
   elements: str
 errors:
   description: Aliases of the images that could not be decided for this host.
+  returned: always
+  type: list
+  elements: str
+no_spec:
+  description: Aliases of the images that have no compatibility spec for this host.
   returned: always
   type: list
   elements: str

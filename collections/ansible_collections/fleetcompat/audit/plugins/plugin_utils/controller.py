@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,20 @@ def registry_options(settings: dict, entries: list):
     if settings["cache_dir"]:
         kwargs["cache_dir"] = Path(settings["cache_dir"])
     return options.RegistryOptions(**kwargs)
+
+
+def gathered_platforms(hostvars: Any, hosts: list, features_fact: str) -> set:
+    """The platforms (`linux/arm64`; None: not known) of the hosts whose features were gathered, from each host's
+    features fact as stored (templating 50-100 KB of features per host would cost more than the audit)."""
+    nfd_platform = fleetcompat_module("fleet.resolve").nfd_platform
+    platforms = set()
+    for name in dict.fromkeys(hosts):
+        variables = hostvars.raw_get(name) if name in hostvars else None
+        facts = variables.get("ansible_facts") if isinstance(variables, Mapping) else None
+        features = facts.get(features_fact) if isinstance(facts, Mapping) else None
+        if isinstance(features, Mapping):
+            platforms.add(nfd_platform(features))
+    return platforms
 
 
 def image_entries(images: list) -> list:
