@@ -5,57 +5,44 @@
 from __future__ import annotations
 
 import argparse
+from typing import ClassVar
 
-from ansible.plugins.action import ActionBase
-from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import fail_message, fleetcompat_module
-
-ARGUMENT_SPEC = {
-    "result": {"type": "path", "required": True},
-    "require": {"type": "list", "elements": "str", "default": []},
-    "min_compatible": {"type": "str"},
-    "allow_unreachable": {"type": "bool", "default": False},
-    "enforce": {"type": "bool", "default": True},
-    "group_prefix": {"type": "str", "default": "fleetcompat_compatible_"},
-}
+from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import ControllerAction, fleetcompat_module
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC: ClassVar[dict] = {
+        "result": {"type": "path", "required": True},
+        "require": {"type": "list", "elements": "str", "default": []},
+        "min_compatible": {"type": "str"},
+        "allow_unreachable": {"type": "bool", "default": False},
+        "enforce": {"type": "bool", "default": True},
+        "group_prefix": {"type": "str", "default": "fleetcompat_compatible_"},
+    }
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, args: dict, task_vars: dict) -> dict:
         errors = fleetcompat_module("errors")
         fleet = fleetcompat_module("results.fleet")
         gate = fleetcompat_module("cli.gate")
         images = fleetcompat_module("fleet.images")
+        fleet_result = fleet.FleetResult.load(args["result"])
+        unknown = [a for a in args["require"] if a not in fleet_result.aliases()]
+        if unknown:
+            raise errors.FleetcompatError(f"require: no image {unknown[0]!r} in the result "
+                                          f"(images: {', '.join(fleet_result.aliases())})", where=args["result"])
         try:
-            fleet_result = fleet.FleetResult.load(args["result"])
-            unknown = [a for a in args["require"] if a not in fleet_result.aliases()]
-            if unknown:
-                raise errors.FleetcompatError(f"require: no image {unknown[0]!r} in the result "
-                                              f"(images: {', '.join(fleet_result.aliases())})", where=args["result"])
             threshold = gate.Threshold.parse(args["min_compatible"]) if args["min_compatible"] else None
-            decision = gate.decide(fleet_result, args["require"], threshold, args["allow_unreachable"])
         except argparse.ArgumentTypeError as exc:
-            result.update(failed=True, msg=f"min_compatible: {exc}")
-            return result
-        except errors.FleetcompatError as exc:
-            result.update(failed=True, msg=fail_message(exc))
-            return result
+            raise errors.FleetcompatError(f"min_compatible: {exc}") from None
+        decision = gate.decide(fleet_result, args["require"], threshold, args["allow_unreachable"])
         compatible = {alias: [h.name for h in fleet_result.hosts if h.outcomes[alias].status is fleet.Status.COMPATIBLE]
                       for alias in fleet_result.aliases()}
         groups = {args["group_prefix"] + images.group_suffix(alias): hosts for alias, hosts in compatible.items()}
-        result.update(
-            changed=False, code=decision.code, decision=decision.word, reason=decision.reason,
-            required=list(args["require"]) or fleet_result.aliases(), compatible_hosts=compatible, groups=groups,
-            memberships=[{"host": host, "group": group} for group, hosts in groups.items() for host in hosts],
-        )
-        if args["enforce"] and decision.code != 0:
-            result.update(failed=True, msg=f"fleetcompat gate: {decision.word}: {decision.reason}")
-        else:
-            result["msg"] = f"fleetcompat gate: {decision.word}: {decision.reason}"
-        return result
+        line = f"fleetcompat gate: {decision.word}: {decision.reason}"
+        return {
+            "changed": False, "code": decision.code, "decision": decision.word, "reason": decision.reason,
+            "required": list(args["require"]) or fleet_result.aliases(), "compatible_hosts": compatible,
+            "groups": groups,
+            "memberships": [{"host": host, "group": group} for group, hosts in groups.items() for host in hosts],
+            "msg": line, **({"failed": True} if args["enforce"] and decision.code != 0 else {}),
+        }

@@ -5,29 +5,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
+    ControllerAction,
     fail_message,
     fleetcompat_module,
     plain,
 )
-
-ARGUMENT_SPEC = {
-    "run_dir": {"type": "path", "required": True},
-    "hosts": {"type": "list", "elements": "str", "required": True},
-    "gather_result_var": {"type": "str", "default": "fleetcompat_gather_result"},
-    "compat_result_var": {"type": "str", "default": "fleetcompat_compat_result"},
-    "features_fact": {"type": "str", "default": "node_features"},
-    "summary_fact": {"type": "str", "default": "node_features_summary"},
-    "output_dir": {"type": "path", "default": "reports"},
-    "formats": {"type": "list", "elements": "str", "choices": ["json", "html", "junit", "markdown"],
-                "default": ["json", "html", "junit"]},
-    "inventory": {"type": "str"},
-    "limit": {"type": "str"},
-    "keep_run_dir": {"type": "bool", "default": False},
-}
 
 
 def _message(result: dict, default: str) -> str:
@@ -35,11 +21,21 @@ def _message(result: dict, default: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else default
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC: ClassVar[dict] = {
+        "run_dir": {"type": "path", "required": True},
+        "hosts": {"type": "list", "elements": "str", "required": True},
+        "gather_result_var": {"type": "str", "default": "fleetcompat_gather_result"},
+        "compat_result_var": {"type": "str", "default": "fleetcompat_compat_result"},
+        "features_fact": {"type": "str", "default": "node_features"},
+        "summary_fact": {"type": "str", "default": "node_features_summary"},
+        "output_dir": {"type": "path", "default": "reports"},
+        "formats": {"type": "list", "elements": "str", "choices": ["json", "html", "junit", "markdown"],
+                    "default": ["json", "html", "junit"]},
+        "inventory": {"type": "str"},
+        "limit": {"type": "str"},
+        "keep_run_dir": {"type": "bool", "default": False},
+    }
 
     def _host_record(self, name: str, hostvars, args: dict):
         """The host's status and features from its variables: unreachable / error / ok, never dropped."""
@@ -76,48 +72,40 @@ class ActionModule(ActionBase):
                                    tuple(variables.get("group_names") or ()))
         return record, compat.get("images")
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        errors = fleetcompat_module("errors")
+    def act(self, args: dict, task_vars: dict) -> dict:
         fleet = fleetcompat_module("results.fleet")
         report = fleetcompat_module("fleet.report")
         rundir = fleetcompat_module("fleet.rundir")
         evaluate = fleetcompat_module("fleet.evaluate")
         gate = fleetcompat_module("cli.gate")
-        hostvars = (task_vars or {}).get("hostvars", {})
-        try:
-            resolved = rundir.read_images(args["run_dir"])
-            records, outcomes = [], {}
-            for name in dict.fromkeys(args["hosts"]):
-                record, images = self._host_record(name, hostvars, args)
-                records.append(record)
-                if images:
-                    outcomes[name] = {alias: evaluate.entry_outcome(entry) for alias, entry in images.items()}
-            started_at, elapsed = rundir.started(args["run_dir"])
-            fleet_result = report.build_result(
-                resolved, records, outcomes,
-                fleet.RunMeta(started_at=started_at, inventory=args["inventory"], limit=args["limit"]), elapsed)
-            paths = report.write_reports(fleet_result, args["output_dir"], args["formats"])
-        except errors.FleetcompatError as exc:
-            result.update(failed=True, msg=fail_message(exc))
-            return result
+        hostvars = task_vars.get("hostvars", {})
+        resolved = rundir.read_images(args["run_dir"])
+        records, outcomes = [], {}
+        for name in dict.fromkeys(args["hosts"]):
+            record, images = self._host_record(name, hostvars, args)
+            records.append(record)
+            if images:
+                outcomes[name] = {alias: evaluate.entry_outcome(entry) for alias, entry in images.items()}
+        started_at, elapsed = rundir.started(args["run_dir"])
+        fleet_result = report.build_result(
+            resolved, records, outcomes,
+            fleet.RunMeta(started_at=started_at, inventory=args["inventory"], limit=args["limit"]), elapsed)
+        paths = report.write_reports(fleet_result, args["output_dir"], args["formats"])
         if not args["keep_run_dir"]:
             rundir.remove(args["run_dir"])
         decision = gate.decide(fleet_result)
         # One line under the task, without a separate debug task (every task costs a fork per host).
         Display().display(f"fleetcompat: {', '.join(str(p) for p in paths.values())} "
                           f"({decision.word}: {decision.reason})")
-        result.update(
-            changed=False,  # managed hosts are only read; reports on the controller are output, not state
-            result_file=str(paths.get("json", "")),
-            reports={fmt: str(path) for fmt, path in paths.items()},
-            verdict={"code": decision.code, "decision": decision.word, "reason": decision.reason},
-            hosts={str(k): v for k, v in fleet_result.host_status_counts().items()},
-            images={alias: {str(k): v for k, v in fleet_result.status_counts(alias).items()}
-                    for alias in fleet_result.aliases()},
-            compatible_hosts={alias: [h.name for h in fleet_result.hosts
-                                      if h.outcomes[alias].status is fleet.Status.COMPATIBLE]
-                              for alias in fleet_result.aliases()},
-        )
-        return result
+        return {
+            "changed": False,  # managed hosts are only read; reports on the controller are output, not state
+            "result_file": str(paths.get("json", "")),
+            "reports": {fmt: str(path) for fmt, path in paths.items()},
+            "verdict": {"code": decision.code, "decision": decision.word, "reason": decision.reason},
+            "hosts": {str(k): v for k, v in fleet_result.host_status_counts().items()},
+            "images": {alias: {str(k): v for k, v in fleet_result.status_counts(alias).items()}
+                       for alias in fleet_result.aliases()},
+            "compatible_hosts": {alias: [h.name for h in fleet_result.hosts
+                                         if h.outcomes[alias].status is fleet.Status.COMPATIBLE]
+                                 for alias in fleet_result.aliases()},
+        }

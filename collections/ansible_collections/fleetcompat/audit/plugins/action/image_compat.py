@@ -4,31 +4,29 @@
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
+from typing import ClassVar
+
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
     IMAGE_OPTIONS,
     REGISTRY_OPTIONS,
-    fail_message,
+    ControllerAction,
     fleetcompat_module,
     image_entries,
     plain,
     registry_options,
 )
 
-ARGUMENT_SPEC = {
-    "features": {"type": "dict"},
-    "features_fact": {"type": "str", "default": "node_features"},
-    "run_dir": {"type": "path"},
-    "images": {"type": "list", "elements": "dict", "options": IMAGE_OPTIONS},
-    "registry": {"type": "dict", "default": {}, "options": REGISTRY_OPTIONS},
-}
 
-
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC: ClassVar[dict] = {
+        "features": {"type": "dict"},
+        "features_fact": {"type": "str", "default": "node_features"},
+        "run_dir": {"type": "path"},
+        "images": {"type": "list", "elements": "dict", "options": IMAGE_OPTIONS},
+        "registry": {"type": "dict", "default": {}, "options": REGISTRY_OPTIONS},
+    }
+    ARGUMENT_RULES: ClassVar[dict] = {"mutually_exclusive": [("run_dir", "images")],
+                                      "required_one_of": [("run_dir", "images")]}
 
     @staticmethod
     def _features(args: dict, task_vars: dict):
@@ -43,32 +41,24 @@ class ActionModule(ActionBase):
                                        "first, or pass features")
         return plain(facts[args["features_fact"]])
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("run_dir", "images")],
-                                              required_one_of=[("run_dir", "images")])
-        errors = fleetcompat_module("errors")
+    def act(self, args: dict, task_vars: dict) -> dict:
         load = fleetcompat_module("features.load")
         evaluate = fleetcompat_module("fleet.evaluate")
-        host = (task_vars or {}).get("inventory_hostname", "host")
-        try:
-            features = load.parse_features_document(self._features(args, task_vars or {}), f"{host}: features")
-            if args["run_dir"]:
-                rundir = fleetcompat_module("fleet.rundir")
-                resolved = rundir.read_images(args["run_dir"])
-                memo = rundir.evaluations_dir(args["run_dir"])
-            else:  # resolved for this host alone, with its own platform
-                resolve = fleetcompat_module("fleet.resolve")
-                entries = image_entries(args["images"])
-                resolved = resolve.resolve(entries, registry_options(args["registry"], entries),
-                                           {resolve.host_platform(features)})
-                memo = None
-            outcomes = evaluate.evaluate_host(resolved, features, memo)
-        except errors.FleetcompatError as exc:
-            result.update(failed=True, msg=fail_message(exc))
-            return result
-        result.update(changed=False, images=outcomes)
+        host = task_vars.get("inventory_hostname", "host")
+        features = load.parse_features_document(self._features(args, task_vars), f"{host}: features")
+        if args["run_dir"]:
+            rundir = fleetcompat_module("fleet.rundir")
+            resolved = rundir.read_images(args["run_dir"])
+            memo = rundir.evaluations_dir(args["run_dir"])
+        else:  # resolved for this host alone, with its own platform
+            resolve = fleetcompat_module("fleet.resolve")
+            entries = image_entries(args["images"])
+            resolved = resolve.resolve(entries, registry_options(args["registry"], entries),
+                                       {resolve.host_platform(features)})
+            memo = None
+        outcomes = evaluate.evaluate_host(resolved, features, memo)
+        out = {"changed": False, "images": outcomes}
         for status, key in ((evaluate.COMPATIBLE, "compatible"), (evaluate.INCOMPATIBLE, "incompatible"),
                             (evaluate.ERROR, "errors"), (evaluate.NO_SPEC, "no_spec")):
-            result[key] = [alias for alias, outcome in outcomes.items() if outcome["status"] == status]
-        return result
+            out[key] = [alias for alias, outcome in outcomes.items() if outcome["status"] == status]
+        return out

@@ -4,24 +4,17 @@
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
+from typing import ClassVar
+
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
     IMAGE_OPTIONS,
     REGISTRY_OPTIONS,
-    fail_message,
+    ControllerAction,
     fleetcompat_module,
     gathered_platforms,
     image_entries,
     registry_options,
 )
-
-ARGUMENT_SPEC = {
-    "images": {"type": "list", "elements": "dict", "required": True, "options": IMAGE_OPTIONS},
-    "registry": {"type": "dict", "default": {}, "options": REGISTRY_OPTIONS},
-    "run_dir_base": {"type": "path"},
-    "hosts": {"type": "list", "elements": "str"},
-    "features_fact": {"type": "str", "default": "node_features"},
-}
 
 
 def _image_summary(image) -> dict:
@@ -36,33 +29,28 @@ def _image_summary(image) -> dict:
     }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC: ClassVar[dict] = {
+        "images": {"type": "list", "elements": "dict", "required": True, "options": IMAGE_OPTIONS},
+        "registry": {"type": "dict", "default": {}, "options": REGISTRY_OPTIONS},
+        "run_dir_base": {"type": "path"},
+        "hosts": {"type": "list", "elements": "str"},
+        "features_fact": {"type": "str", "default": "node_features"},
+    }
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+    def act(self, args: dict, task_vars: dict) -> dict:
         resolve = fleetcompat_module("fleet.resolve")
         rundir = fleetcompat_module("fleet.rundir")
-        errors = fleetcompat_module("errors")
-        task_vars = task_vars or {}
         hosts = args["hosts"] if args["hosts"] is not None else task_vars.get("ansible_play_hosts_all", [])
-        try:
-            entries = image_entries(args["images"])
-            platforms = gathered_platforms(task_vars.get("hostvars", {}), hosts, args["features_fact"])
-            resolved = resolve.resolve(entries, registry_options(args["registry"], entries), platforms)
-            run_dir = rundir.create(args["run_dir_base"], resolved)
-        except errors.FleetcompatError as exc:
-            result.update(failed=True, msg=fail_message(exc))
-            return result
-        result.update(changed=False, run_dir=str(run_dir), platforms=sorted(p or "unknown" for p in platforms),
-                      images=[_image_summary(r) for r in resolved])
+        entries = image_entries(args["images"])
+        platforms = gathered_platforms(task_vars.get("hostvars", {}), hosts, args["features_fact"])
+        resolved = resolve.resolve(entries, registry_options(args["registry"], entries), platforms)
+        run_dir = rundir.create(args["run_dir_base"], resolved)
+        out = {"changed": False, "run_dir": str(run_dir), "platforms": sorted(p or "unknown" for p in platforms),
+               "images": [_image_summary(r) for r in resolved]}
         warnings = [f"{r.alias}: {w}" for r in resolved for w in r.warnings]
         warnings += [f"{r.alias}: spec unavailable, every host will be '{r.status}' for it: {r.reason}"
                      for r in resolved if r.reason]
         if warnings:
-            result["warnings"] = warnings
-        return result
+            out["warnings"] = warnings
+        return out

@@ -1,6 +1,7 @@
 # Copyright: fleetcompat maintainers
 # Apache License 2.0 (see LICENSE in the repository)
-"""Shared by the collection's controller-side action plugins (image_specs, image_compat, fleet_report, fleet_gate).
+"""Shared by the collection's controller-side action plugins (image_specs, image_compat, fleet_report, fleet_gate):
+their base class `ControllerAction`, the fleetcompat import with its install hint, and the task options they share.
 
 These plugins run in the Python that runs ansible-playbook and import the `fleetcompat` package from it, so that
 Ansible and the `fleetcompat` command evaluate with one and the same code. Managed hosts need nothing of this.
@@ -12,9 +13,10 @@ import importlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
 
 # Imported once in the controller's main process, where Ansible loads action plugin classes, so that the worker
 # processes it forks per host and task inherit them instead of importing them again for every host.
@@ -39,6 +41,34 @@ def fleetcompat_module(name: str) -> Any:
         return importlib.import_module(f"fleetcompat.{name}")
     except ImportError as exc:
         raise AnsibleActionFail(f"{INSTALL_HINT} ({exc})") from None
+
+
+class ControllerAction(ActionBase):
+    """The common part of the collection's action plugins. They run on the controller only (no connection to the
+    managed host), support check mode (they change no managed host), validate `ARGUMENT_SPEC` (plus
+    `ARGUMENT_RULES`: validate_argument_spec's mutually_exclusive, required_one_of, ...) and turn a fleetcompat
+    error into a one-line task failure. A plugin implements `act(args, task_vars)`, whose dict goes into the task
+    result."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+    ARGUMENT_SPEC: ClassVar[dict] = {}
+    ARGUMENT_RULES: ClassVar[dict] = {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC, **self.ARGUMENT_RULES)
+        errors = fleetcompat_module("errors")
+        try:
+            result.update(self.act(args, task_vars or {}))
+        except errors.FleetcompatError as exc:
+            result.update(failed=True, msg=fail_message(exc))
+        return result
+
+    def act(self, args: dict, task_vars: dict) -> dict:
+        raise NotImplementedError
 
 
 def plain(value: Any) -> Any:
