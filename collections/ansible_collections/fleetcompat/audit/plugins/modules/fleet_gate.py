@@ -17,7 +17,6 @@ description:
   - With O(enforce=true) (the default) the task fails unless the decision is C(pass), so the run stops before a
     deploy play. Either way it returns, per image, the compatible hosts and the group memberships
     (C(<group_prefix><alias>)) for M(ansible.builtin.add_host), so a following play can deploy only there.
-  - This is an action plugin that imports the C(fleetcompat) package from the controller's Python.
 options:
   result:
     description: The fleet result JSON.
@@ -47,16 +46,10 @@ attributes:
   check_mode:
     description: Fully supported; nothing is changed.
     support: full
-  diff_mode:
-    description: Not applicable.
-    support: none
-  platform:
-    description: Runs on the controller.
-    platforms: posix
 seealso:
   - module: fleetcompat.audit.fleet_report
-author:
-  - fleetcompat maintainers (@fleetcompat)
+extends_documentation_fragment:
+  - fleetcompat.audit.controller
 """
 
 EXAMPLES = r"""

@@ -19,8 +19,7 @@ description:
     C(incompatible) with that reason. The result records per registry image and platform which spec (subject) the
     hosts were audited with.
   - Run it once (C(run_once=true)) after the per-host steps, with O(hosts=ansible_play_hosts_all).
-  - This is an action plugin that imports the C(fleetcompat) package from the controller's Python; the renderers
-    are the ones of C(fleetcompat report).
+  - The renderers are the ones of C(fleetcompat report).
 options:
   run_dir:
     description: Run directory returned by M(fleetcompat.audit.image_specs).
@@ -78,16 +77,10 @@ attributes:
       Never reports C(changed): it changes no managed host; the files it writes on the controller are output
       that is rewritten on every run.
     support: full
-  diff_mode:
-    description: Not applicable.
-    support: none
-  platform:
-    description: Runs on the controller.
-    platforms: posix
 seealso:
   - module: fleetcompat.audit.fleet_gate
-author:
-  - fleetcompat maintainers (@fleetcompat)
+extends_documentation_fragment:
+  - fleetcompat.audit.controller
 """
 
 EXAMPLES = r"""

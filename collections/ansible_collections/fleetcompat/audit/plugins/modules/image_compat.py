@@ -20,7 +20,6 @@ description:
     whole fleet, and hosts that look the same to a spec (same values for everything the spec reads) share one
     evaluation across Ansible's worker processes. With O(images) the specs are resolved by this task itself
     (for a single host or an ad-hoc check).
-  - This is an action plugin that imports the C(fleetcompat) package from the controller's Python.
 options:
   features:
     description:
@@ -37,29 +36,19 @@ options:
     type: path
   images:
     description:
-      - Images to resolve here, in the format of O(fleetcompat.audit.image_specs#module:images).
+      - Images to resolve here, for this host alone (registry images with its own platform), as in
+        M(fleetcompat.audit.image_specs). Each entry names exactly one of O(images[].image) or O(images[].spec).
       - Mutually exclusive with O(run_dir).
-    type: list
-    elements: dict
-  registry:
-    description: Registry settings for O(images), as in M(fleetcompat.audit.image_specs).
-    type: dict
-    default: {}
 attributes:
   check_mode:
     description: Fully supported; nothing is changed anywhere.
     support: full
-  diff_mode:
-    description: Not applicable.
-    support: none
-  platform:
-    description: Runs on the controller.
-    platforms: posix
 seealso:
   - module: fleetcompat.audit.image_specs
   - module: fleetcompat.audit.node_features
-author:
-  - fleetcompat maintainers (@fleetcompat)
+extends_documentation_fragment:
+  - fleetcompat.audit.controller
+  - fleetcompat.audit.controller.images
 """
 
 EXAMPLES = r"""

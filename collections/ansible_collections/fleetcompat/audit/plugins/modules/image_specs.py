@@ -23,70 +23,9 @@ description:
     RV(images[].status=no-spec) and every host is C(no-spec) for it; when the registry is unreachable or the spec
     malformed, or O(images[].tags) select no set, with RV(images[].status=error) and every host is C(error). The
     reason is given once.
-  - This is an action plugin that runs in the controller's Python and imports the C(fleetcompat) package from it
-    (install the repository into the Python that runs ansible-playbook, e.g. C(scripts/setup.sh) and
-    C(.venv/bin/ansible-playbook)).
 options:
   images:
-    description:
-      - The images to check. Each entry names exactly one of O(images[].image) or O(images[].spec).
-    type: list
-    elements: dict
     required: true
-    suboptions:
-      alias:
-        description:
-          - Short name used in reports and in the gate's group names (C(fleetcompat_compatible_<alias>)).
-          - Default is the spec file's name without extension, or the image repository's last path segment.
-        type: str
-      image:
-        description: Registry reference, C(registry/repository:tag) or C(...@sha256:...).
-        type: str
-      spec:
-        description: Local spec file (YAML or JSON); relative paths are relative to the current directory.
-        type: path
-      tags:
-        description: Keep only the compatibility sets with one of these tags (NFD's C(--tags)).
-        type: list
-        elements: str
-        default: []
-      platform:
-        description:
-          - Platform (C(os/arch[/variant])) whose manifest (then the index) gives the spec, for every host.
-          - Default is each host's own platform.
-        type: str
-      required:
-        description: The gate (M(fleetcompat.audit.fleet_gate)) requires this image when no explicit list is given.
-        type: bool
-        default: false
-  registry:
-    description: How registries are reached. Credentials come from Docker/Podman auth files.
-    type: dict
-    default: {}
-    suboptions:
-      plain_http:
-        description: Use plain HTTP for every registry.
-        type: bool
-        default: false
-      plain_http_registries:
-        description: Use plain HTTP for these C(host:port) registries only.
-        type: list
-        elements: str
-        default: []
-      ca_file:
-        description: CA bundle (PEM) for registry TLS certificates.
-        type: path
-      timeout:
-        description: Seconds one registry request (retries included) may take.
-        type: float
-        default: 8.0
-      cache_dir:
-        description: Content-addressed spec cache; default C($XDG_CACHE_HOME/fleetcompat).
-        type: path
-      offline:
-        description: Use only the spec cache; never contact a registry.
-        type: bool
-        default: false
   run_dir_base:
     description: Directory in which the run directory is created (default the system temporary directory).
     type: path
@@ -105,19 +44,14 @@ attributes:
   check_mode:
     description: Fully supported; only a temporary run directory is written, on the controller.
     support: full
-  diff_mode:
-    description: Not applicable.
-    support: none
-  platform:
-    description: Runs on the controller.
-    platforms: posix
 notes:
   - Registry requests per run are independent of the number of hosts.
 seealso:
   - module: fleetcompat.audit.image_compat
   - module: fleetcompat.audit.fleet_report
-author:
-  - fleetcompat maintainers (@fleetcompat)
+extends_documentation_fragment:
+  - fleetcompat.audit.controller
+  - fleetcompat.audit.controller.images
 """
 
 EXAMPLES = r"""
