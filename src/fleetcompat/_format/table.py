@@ -6,26 +6,7 @@ from tabulate import tabulate
 
 from fleetcompat._format.interface import EvaluationContext
 from fleetcompat._format.style import Style
-from fleetcompat.results.model import ExpressionResult, SpecEvaluation, TermResult
-
-_MAX_NAMES = 8
-
-
-def describe_actual(expr: ExpressionResult) -> str:
-    """What the host has for this expression, in words."""
-    if not expr.evaluated:
-        return "(not evaluated: matchExpressions failed)"
-    if isinstance(expr.actual, list):
-        if not expr.actual:
-            return "(no elements)"
-        shown = ", ".join(expr.actual[:_MAX_NAMES])
-        more = len(expr.actual) - _MAX_NAMES
-        return f"{shown}, … (+{more})" if more > 0 else shown
-    if expr.actual is None:
-        return "(absent)"
-    if expr.actual == "(flag)":
-        return "present"
-    return expr.actual if expr.actual != "" else '""'
+from fleetcompat.results.model import SpecEvaluation, TermResult, actual_in_words
 
 
 def _term_rows(term: TermResult, style: Style) -> list[list[str]]:
@@ -38,7 +19,8 @@ def _term_rows(term: TermResult, style: Style) -> list[list[str]]:
         where = " [feature absent on host]"
     for expr in term.expressions:
         ok = style("OK", "green") if expr.matched else style("FAIL", "red")
-        rows.append([expr.label() + where, expr.expression.describe(), describe_actual(expr), ok])
+        actual = actual_in_words(expr.actual, expr.evaluated)
+        rows.append([expr.label() + where, expr.expression.describe(), actual, ok])
     return rows
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from fleetcompat import __version__
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
-from fleetcompat.results.model import RuleResult, SpecEvaluation, TermResult
+from fleetcompat.results.model import RuleResult, SpecEvaluation, TermResult, actual_in_words
 from fleetcompat.spec.model import MatchExpression, Spec
 
 SCHEMA_ID = "fleetcompat.fleet-result/v1"
@@ -142,22 +142,7 @@ class FailingExpression:
 
     def actual_text(self) -> str:
         """What the host has, in words (as `fleetcompat validate` prints it)."""
-        if not self.evaluated:
-            return "(not evaluated: matchExpressions failed)"
-        if isinstance(self.actual, tuple):
-            if not self.actual:
-                return "(no elements)"
-            more = len(self.actual) - _MAX_NAMES
-            shown = ", ".join(self.actual[:_MAX_NAMES])
-            return f"{shown}, … (+{more})" if more > 0 else shown
-        if self.actual is None:
-            return "(absent)"
-        if self.actual == "(flag)":
-            return "present"
-        return self.actual if self.actual != "" else '""'
-
-
-_MAX_NAMES = 8
+        return actual_in_words(self.actual, self.evaluated)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ the host actually has, so a reader sees why without opening the host.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,24 @@ if TYPE_CHECKING:
 
 MATCH_EXPRESSION = "matchExpression"
 MATCH_NAME = "matchName"
+
+
+def actual_in_words(actual: str | Sequence[str] | None, evaluated: bool = True, max_names: int = 8) -> str:
+    """What the host has for an expression, as `fleetcompat validate` and the fleet reports print it: a value,
+    up to `max_names` element names (matchName), or why there is none."""
+    if not evaluated:
+        return "(not evaluated: matchExpressions failed)"
+    if isinstance(actual, (list, tuple)):
+        if not actual:
+            return "(no elements)"
+        shown = ", ".join(actual[:max_names])
+        more = len(actual) - max_names
+        return f"{shown}, … (+{more})" if more > 0 else shown
+    if actual is None:
+        return "(absent)"
+    if actual == "(flag)":
+        return "present"
+    return actual if actual != "" else '""'
 
 
 @dataclass(slots=True)
