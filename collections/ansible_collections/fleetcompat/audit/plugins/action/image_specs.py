@@ -49,8 +49,8 @@ class ActionModule(ControllerAction):
         out = {"changed": False, "run_dir": str(run_dir), "platforms": sorted(p or "unknown" for p in platforms),
                "images": [_image_summary(r) for r in resolved]}
         warnings = [f"{r.alias}: {w}" for r in resolved for w in r.warnings]
-        warnings += [f"{r.alias}: spec unavailable, every host will be '{r.status}' for it: {r.reason}"
-                     for r in resolved if r.reason]
+        warnings += [f"{r.alias}: spec unavailable, its hosts will be '{r.status}' (or incompatible where the image "
+                     f"has no manifest for their platform): {r.reason}" for r in resolved if r.reason]
         if warnings:
             out["warnings"] = warnings
         return out
