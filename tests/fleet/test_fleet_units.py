@@ -17,6 +17,7 @@ from fleetcompat.fleet.codec import evaluation_from_dict
 from fleetcompat.fleet.evaluate import evaluate_fleet, evaluate_host
 from fleetcompat.fleet.factcache import FactCacheError, read_fact_cache
 from fleetcompat.fleet.images import ImageListError, load_images_file, parse_images
+from fleetcompat.fleet.report import HostRecord, build_result
 from fleetcompat.fleet.resolve import (
     Resolution,
     ResolvedImage,
@@ -26,7 +27,7 @@ from fleetcompat.fleet.resolve import (
     spec_document,
 )
 from fleetcompat.remote.target import TargetError, parse_target, read_hosts_file
-from fleetcompat.results.fleet import FleetResult, HostStatus, Status, outcome_from_evaluation
+from fleetcompat.results.fleet import FleetResult, HostStatus, RunMeta, Status, outcome_from_evaluation
 from fleetcompat.spec import parse_spec
 from tests.fleet.conftest import REPO, SPECS, run_fleetcompat
 
@@ -157,6 +158,29 @@ def test_image_status_summarises_its_platforms():
     assert again.resolutions[1].subject == "index" and spec_document(again.spec) == spec_document(spec)
     pinned = ResolvedImage(parse_images([{"image": "reg.example/app:1", "platform": "linux/amd64"}])[0], (ok,))
     assert pinned.for_platform("linux/arm64") is ok  # an explicit platform applies to every host
+
+
+def test_fleet_result_cells_follow_each_hosts_platform():
+    """Cells without a spec for the host's platform: no-spec / error with that platform's reason, unless it is the
+    image's own reason (stated once, on the image)."""
+    spec = parse_spec((SPECS / "x86-64-v3.yaml").read_bytes(), "x.yaml")
+    entry = parse_images([{"image": "reg.example/app:1"}, {"image": "reg.example/down:1"}])
+    ok = Resolution("linux/amd64", resolve.OK, spec, "sha256:i", "sha256:a", "src", "platform-manifest")
+    no_spec = Resolution("linux/arm64", resolve.NO_SPEC, reason="reg.example/app:1: compatibility artifact not found")
+    down = [Resolution(p, resolve.ERROR, reason=f"reg.example/down:1: {p}: HTTP 500") for p in (None, "linux/arm64")]
+    resolved = [ResolvedImage(entry[0], (ok, no_spec)), ResolvedImage(entry[1], tuple(down))]
+    hosts = {name: Features(attributes={"cpu.info": {"arch": arch}} if arch else {})
+             for name, arch in (("amd", "x86_64"), ("arm", "aarch64"), ("odd", None))}
+    outcomes = evaluate_fleet(resolved, hosts.items())
+    assert set(outcomes["amd"]) == {"app"} and outcomes["arm"] == {} and outcomes["odd"] == {}
+    result = build_result(resolved, [HostRecord(n, features=f) for n, f in hosts.items()], outcomes, RunMeta.now())
+    cells = {h.name: h.outcomes for h in result.hosts}
+    assert (cells["amd"]["app"].status, cells["amd"]["app"].platform) == (Status.INCOMPATIBLE, "linux/amd64")
+    assert (cells["arm"]["app"].status, cells["arm"]["app"].reason) == (Status.NO_SPEC, no_spec.reason)
+    assert "not resolved for platform unknown" in cells["odd"]["app"].reason
+    assert result.image("down").spec_error == down[0].reason  # the image's reason, once
+    assert (cells["odd"]["down"].status, cells["odd"]["down"].reason) == (Status.ERROR, None)
+    assert (cells["arm"]["down"].status, cells["arm"]["down"].reason) == (Status.ERROR, down[1].reason)
 
 
 def test_evaluations_round_trip_to_the_same_outcome():
