@@ -7,6 +7,7 @@ spec paths are relative to the current directory (the repository root for the pl
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,8 @@ def parse_entry(entry: Any, where: str) -> ImageEntry:
         raise ImageListError(f"unknown key {unknown[0]!r} (allowed: {', '.join(ENTRY_KEYS)})", where=where)
     image = _optional_str(entry, "image", where)
     spec = _optional_str(entry, "spec", where)
+    if spec is not None:
+        spec = os.path.normpath(spec)  # reports show /repo/examples/x.yaml, not /repo/inventories/local/../../…
     if (image is None) == (spec is None):
         raise ImageListError("give exactly one of 'image' (registry reference) or 'spec' (local file)", where=where)
     if spec is not None and entry.get("platform") is not None:
