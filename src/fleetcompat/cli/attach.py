@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from fleetcompat.errors import EXIT_COMPATIBLE, SpecError
+from fleetcompat.files import read_input
 from fleetcompat.registry import ImageReference, Platform, RegistryClient, RegistryError, attach_spec
 from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.publish import oras_title
@@ -45,10 +45,7 @@ def parse_annotations(values: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     image = ImageReference.parse(args.image)
-    try:
-        spec_bytes = Path(args.spec).read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read spec file: {exc.strerror}", where=args.spec) from None
+    spec_bytes = read_input(args.spec, "spec file", SpecError)
     annotations = parse_annotations(args.annotation)
     client = RegistryClient(options_from_args(args, [image]))
     platform = Platform.parse(args.platform) if args.platform else None

@@ -12,6 +12,7 @@ import sys
 
 from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
 from fleetcompat.features.model import Features
+from fleetcompat.files import emit
 from fleetcompat.hostfeatures import SOURCE_NAMES, SourceSelectionError, dumps, gather, summarize
 from fleetcompat.remote import cli as remote
 from fleetcompat.remote.commands import gather_command
@@ -64,12 +65,5 @@ def run(args: argparse.Namespace) -> int:
         return gather_command(args, dumps)
     features = gather_host(args.root, args.sources)
     text = json.dumps(summarize(features), indent=4) + "\n" if args.summary else dumps(features)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise GatherError(f"cannot write: {exc.strerror}", where=args.output) from None
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return EXIT_COMPATIBLE

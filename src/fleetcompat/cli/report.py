@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from fleetcompat._format.html import HtmlFormat
 from fleetcompat._format.junit import JunitFormat
@@ -16,7 +15,8 @@ from fleetcompat._format.markdown import MarkdownFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli.gate import decide
-from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
+from fleetcompat.errors import EXIT_COMPATIBLE
+from fleetcompat.files import write_file
 from fleetcompat.results.fleet import FleetResult, dumps
 
 
@@ -39,25 +39,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise FleetcompatError(f"cannot write: {exc.strerror}", where=path) from None
-
-
 def run(args: argparse.Namespace) -> int:
     result = FleetResult.load(args.result)
     decision = decide(result)
     verdict = f"gate: {decision.word}: {decision.reason}"
     if args.html:
-        _write(args.html, HtmlFormat().render(result, decision))
+        write_file(args.html, HtmlFormat().render(result, decision))
     if args.junit:
-        _write(args.junit, JunitFormat().render(result))
+        write_file(args.junit, JunitFormat().render(result))
     if args.markdown:
-        _write(args.markdown, MarkdownFormat().render(result, verdict))
+        write_file(args.markdown, MarkdownFormat().render(result, verdict))
     if args.json:
-        _write(args.json, dumps(result.to_dict()))
+        write_file(args.json, dumps(result.to_dict()))
     if not args.quiet:
         sys.stdout.write(TerminalFormat(colour=use_colour(sys.stdout), max_rows=args.rows).render(result))
         print(verdict)

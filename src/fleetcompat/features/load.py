@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path as FsPath
 from typing import Any
 
 from fleetcompat.errors import FeaturesError
 from fleetcompat.features.model import Features
+from fleetcompat.files import read_input
 from fleetcompat.yamlsrc import LocatedDocument, Path, load_located, type_name
 
 _SECTIONS = ("flags", "attributes", "instances")
@@ -104,8 +104,4 @@ def load_features(text: str | bytes, source: str) -> Features:
 
 
 def load_features_file(path: str) -> Features:
-    try:
-        raw = FsPath(path).read_bytes()
-    except OSError as exc:
-        raise FeaturesError(f"cannot read features file: {exc.strerror}", where=path) from None
-    return load_features(raw, path)
+    return load_features(read_input(path, "features file", FeaturesError), path)

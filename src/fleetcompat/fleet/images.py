@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetcompat.errors import FleetcompatError
+from fleetcompat.files import read_input
 from fleetcompat.yamlsrc import LocatedDocument, load_located, type_name
 
 ENTRY_KEYS = ("alias", "image", "spec", "tags", "platform", "required")
@@ -129,11 +130,7 @@ def parse_images(entries: Any, source: str = "images", doc: LocatedDocument | No
 
 def load_images_file(path: str) -> list[ImageEntry]:
     """A YAML/JSON file holding the list, or a mapping with the list under `fleetcompat_images` (a vars file)."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ImageListError(f"cannot read image list: {exc.strerror}", where=path) from None
-    doc = load_located(raw, path, ImageListError)
+    doc = load_located(read_input(path, "image list", ImageListError), path, ImageListError)
     data = doc.data
     if isinstance(data, dict) and "fleetcompat_images" in data:
         inner = LocatedDocument(data["fleetcompat_images"], path,

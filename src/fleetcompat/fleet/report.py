@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
+from fleetcompat.files import write_file
 from fleetcompat.fleet import resolve
 from fleetcompat.fleet.evaluate import Outcome
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
@@ -88,15 +88,6 @@ REPORT_FILES = {"json": "fleet-result.json", "html": "fleet-report.html", "junit
 DEFAULT_FORMATS = ("json", "html", "junit")
 
 
-def _write(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as exc:
-        raise FleetcompatError(f"cannot write report: {exc.strerror}", where=str(path)) from None
-
-
 def write_reports(result: FleetResult, output_dir: str | Path,
                   formats: Sequence[str] = DEFAULT_FORMATS) -> dict[str, Path]:
     """Write the fleet result (`json`) and its renderings (`html`, `junit`, `markdown`) into `output_dir`."""
@@ -123,6 +114,6 @@ def write_reports(result: FleetResult, output_dir: str | Path,
     paths = {}
     for fmt in dict.fromkeys(formats):
         path = directory / REPORT_FILES[fmt]
-        _write(path, render[fmt]())
+        write_file(path, render[fmt]())
         paths[fmt] = path
     return paths

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, EXIT_INCOMPATIBLE, FeaturesError, FleetcompatError
 from fleetcompat.features.load import parse_features_document
 from fleetcompat.features.model import Features
+from fleetcompat.files import emit
 from fleetcompat.remote.cli import gather_remote
 from fleetcompat.remote.options import RemoteHost
 from fleetcompat.results.fleet import HostStatus
@@ -60,14 +61,7 @@ def gather_command(args: argparse.Namespace, dumps: Callable[[dict], str]) -> in
         docs = {h.name: (h.summary if args.summary else h.features) for h in ok}
         text = json.dumps(docs, indent=4, ensure_ascii=False) + "\n"
     if text:
-        if args.output:
-            try:
-                with open(args.output, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-            except OSError as exc:
-                raise FleetcompatError(f"cannot write: {exc.strerror}", where=args.output) from None
-        else:
-            sys.stdout.write(text)
+        emit(text, args.output)
     return EXIT_COMPATIBLE if len(ok) == len(hosts) else EXIT_ERROR
 
 

@@ -7,11 +7,11 @@ and non-integer bounds, each with a one-line `file:line: yaml.path: problem` err
 
 from __future__ import annotations
 
-from pathlib import Path as FsPath
 from typing import Any
 
 from fleetcompat.engine.ops import OPS_HELP, BoundError, compile_expression
 from fleetcompat.errors import SpecError
+from fleetcompat.files import read_input
 from fleetcompat.spec.model import (
     OPS,
     SPEC_VERSION,
@@ -178,8 +178,4 @@ def parse_spec(text: str | bytes, source: str) -> Spec:
 
 
 def load_spec_file(path: str) -> Spec:
-    try:
-        raw = FsPath(path).read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read spec file: {exc.strerror}", where=path) from None
-    return parse_spec(raw, path)
+    return parse_spec(read_input(path, "spec file", SpecError), path)
