@@ -15,7 +15,6 @@ from fleetcompat.features.model import Features
 from fleetcompat.fleet import resolve, rundir
 from fleetcompat.fleet.codec import evaluation_from_dict
 from fleetcompat.fleet.evaluate import evaluate_fleet, evaluate_host
-from fleetcompat.fleet.factcache import FactCacheError, read_fact_cache
 from fleetcompat.fleet.images import ImageListError, load_images_file, parse_images
 from fleetcompat.fleet.report import HostRecord, build_result
 from fleetcompat.fleet.resolve import (
@@ -212,10 +211,13 @@ def test_hosts_that_look_alike_to_a_spec_share_one_evaluation(tmp_path):
 
 
 def test_fact_cache_errors(tmp_path):
-    with pytest.raises(FactCacheError, match="not a directory"):
-        read_fact_cache(str(tmp_path / "nope"))
-    with pytest.raises(FactCacheError, match="no hosts in the fact cache"):
-        read_fact_cache(str(tmp_path))
+    # Through the CLI: reading the cache initialises Ansible's plugin loader, process-wide state that would leak
+    # into the in-process module tests.
+    spec = SPECS / "x86-64-v3.yaml"
+    for directory, message in ((tmp_path / "nope", "not a directory"), (tmp_path, "no hosts in the fact cache")):
+        proc = run_fleetcompat("audit", "--facts-cache", directory, "--spec", spec, "--output-dir", tmp_path / "r")
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert f"fleetcompat: error: {directory}: " in proc.stderr and message in proc.stderr
 
 
 # ---------------------------------------------------------------------------------------------- audit CLI
