@@ -78,8 +78,8 @@ class TerminalFormat:
             cells = [s(CELL[o.status][0], CELL[o.status][1]) for o in group.outcomes]
             matrix.append([group_hosts(group), group_label(group), *cells])
         out.append("")
-        out.append(s(f"{len(groups)} hardware profiles (identical hardware and outcomes collapse into one row)",
-                     "bold"))
+        profiles = f"{len(groups)} hardware profile" + ("s" if len(groups) != 1 else "")
+        out.append(s(f"{profiles} (identical hardware and outcomes collapse into one row)", "bold"))
         out.append(tabulate(matrix, headers=["hosts", "hardware", *map(clean, aliases)], tablefmt="simple",
                             disable_numparse=True))
         if len(groups) > self.max_rows:
