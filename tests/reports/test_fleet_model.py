@@ -124,6 +124,21 @@ def test_bad_documents_give_one_line_errors(tmp_path, mutate, expected):
     assert expected in message and str(path) in message and "\n" not in message
 
 
+def test_validation_names_the_right_host_among_look_alikes():
+    # Hosts that differ only by name are validated once; a problem must still name the host that has it.
+    doc = build_fleet(40, 2, 2).to_dict()
+    twins = [i for i, h in enumerate(doc["hosts"]) if {**h, "name": ""} == {**doc["hosts"][0], "name": ""}]
+    assert len(twins) >= 3
+    last = twins[-1]
+    doc["hosts"][last]["images"]["app-00"] = -1
+    with pytest.raises(FleetResultError, match=rf"\.hosts\[{last}\]\.images\.app-00: -1 is less than"):
+        FleetResult.from_dict(doc)
+    doc["hosts"][last]["images"]["app-00"] = 0
+    doc["hosts"][twins[1]]["name"] = ""
+    with pytest.raises(FleetResultError, match=rf"\.hosts\[{twins[1]}\]\.name: '' should be non-empty"):
+        FleetResult.from_dict(doc)
+
+
 def test_unreadable_and_non_json_files(tmp_path):
     with pytest.raises(FleetResultError, match="cannot read fleet result"):
         FleetResult.load(tmp_path / "missing.json")
