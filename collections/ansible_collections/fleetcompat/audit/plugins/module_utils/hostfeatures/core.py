@@ -161,14 +161,18 @@ class FeatureSink:
         self.attributes: dict[str, dict[str, str]] = {}
         self.instances: dict[str, list[dict[str, str]]] = {}
 
+    # `None` means "absent" (NFD leaves the feature out), distinct from an empty collection ("present, empty").
     def flag(self, name: str, keys) -> None:
-        self.flags.setdefault(name, set()).update(keys)
+        if keys is not None:
+            self.flags.setdefault(name, set()).update(keys)
 
-    def attribute(self, name: str, elements: dict[str, str]) -> None:
-        self.attributes.setdefault(name, {}).update(elements)
+    def attribute(self, name: str, elements: dict[str, str] | None) -> None:
+        if elements is not None:
+            self.attributes.setdefault(name, {}).update(elements)
 
-    def instance(self, name: str, elements: list[dict[str, str]]) -> None:
-        self.instances.setdefault(name, []).extend(elements)
+    def instance(self, name: str, elements: list[dict[str, str]] | None) -> None:
+        if elements is not None:
+            self.instances.setdefault(name, []).extend(elements)
 
     def merge(self, other: FeatureSink) -> None:
         for name, keys in other.flags.items():

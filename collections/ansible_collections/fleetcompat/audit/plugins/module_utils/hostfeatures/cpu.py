@@ -299,9 +299,7 @@ def discover(ctx, out: FeatureSink) -> None:
     if ctx.x86:
         out.attribute("cpu.cpuid", {})  # AVX10_VERSION needs CPUID leaf 0x24, which no file shows
     out.attribute("cpu.model", _model(ctx, flags))
-    cstate = _cstate(ctx)
-    if cstate is not None:
-        out.attribute("cpu.cstate", cstate)
+    out.attribute("cpu.cstate", _cstate(ctx))
     out.attribute("cpu.pstate", _pstate(ctx))
     out.attribute("cpu.rdt", _rdt(ctx))
     out.attribute("cpu.security", _security(ctx, flags))

@@ -111,16 +111,8 @@ def nvidia_driver(ctx) -> dict[str, str] | None:
 
 
 def discover(ctx, out: FeatureSink) -> None:
-    pci = pci_drivers(ctx)
-    if pci is not None:
-        out.instance("driver.pci", pci)
-    network = network_drivers(ctx)
-    if network is not None:
-        out.instance("driver.network", network)
+    out.instance("driver.pci", pci_drivers(ctx))
+    out.instance("driver.network", network_drivers(ctx))
     for feature, file in (("kernel.moduleversion", "version"), ("kernel.modulesrcversion", "srcversion")):
-        values = module_attributes(ctx, file)
-        if values is not None:
-            out.attribute(feature, values)
-    nvidia = nvidia_driver(ctx)
-    if nvidia is not None:
-        out.attribute("driver.nvidia", nvidia)
+        out.attribute(feature, module_attributes(ctx, file))
+    out.attribute("driver.nvidia", nvidia_driver(ctx))

@@ -101,16 +101,11 @@ def _selinux(ctx) -> dict[str, str] | None:
 def discover(ctx, out: FeatureSink) -> None:
     if ctx.kernel_release is not None:
         out.attribute("kernel.version", version_attributes(ctx.kernel_release))
-    config = read_kconfig(ctx)
-    if config is not None:
-        out.attribute("kernel.config", config)
+    out.attribute("kernel.config", read_kconfig(ctx))
     loaded = _loaded_modules(ctx)
-    if loaded is not None:
-        out.flag("kernel.loadedmodule", loaded)
+    out.flag("kernel.loadedmodule", loaded)
     builtins = _builtin_modules(ctx)
     if builtins is not None:  # NFD leaves enabledmodule out entirely without modules.builtin
         out.flag("kernel.enabledmodule", (loaded or []) + builtins)
-    selinux = _selinux(ctx)
-    if selinux is not None:
-        out.attribute("kernel.selinux", selinux)
+    out.attribute("kernel.selinux", _selinux(ctx))
     out.attribute("kernel.kvm", {"enabled": "true" if ctx.fs.exists("sys/devices/virtual/misc/kvm") else "false"})

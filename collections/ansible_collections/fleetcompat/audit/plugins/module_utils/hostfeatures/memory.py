@@ -82,15 +82,7 @@ def _hugepages(ctx) -> dict[str, str] | None:
 
 
 def discover(ctx, out: FeatureSink) -> None:
-    numa = _numa(ctx)
-    if numa is not None:
-        out.attribute("memory.numa", numa)
-    swap = _swap(ctx)
-    if swap is not None:
-        out.attribute("memory.swap", swap)
-    nv = _nv(ctx)
-    if nv is not None:
-        out.instance("memory.nv", nv)
-    hugepages = _hugepages(ctx)
-    if hugepages is not None:
-        out.attribute("memory.hugepages", hugepages)
+    out.attribute("memory.numa", _numa(ctx))
+    out.attribute("memory.swap", _swap(ctx))
+    out.instance("memory.nv", _nv(ctx))
+    out.attribute("memory.hugepages", _hugepages(ctx))
