@@ -32,16 +32,14 @@ class _FeatureReads:
 def feature_reads(specs: Iterable[Spec]) -> dict[str, _FeatureReads]:
     reads: dict[str, _FeatureReads] = {}
     for spec in specs:
-        for comp in spec.compatibilities:
-            for rule in comp.rules:
-                for term in (*rule.match_features, *(t for element in rule.match_any for t in element)):
-                    name = term.feature.lower()
-                    if name == RULE_MATCHED:
-                        continue
-                    read = reads.setdefault(name, _FeatureReads())
-                    read.keys.update(element for element, _ in term.match_expressions or ())
-                    if term.match_name is not None:
-                        read.all_names = True
+        for term in spec.terms():
+            name = term.feature.lower()
+            if name == RULE_MATCHED:
+                continue
+            read = reads.setdefault(name, _FeatureReads())
+            read.keys.update(element for element, _ in term.match_expressions or ())
+            if term.match_name is not None:
+                read.all_names = True
     return reads
 
 

@@ -5,6 +5,7 @@ Regexes and numeric/version bounds are compiled at parse time, so evaluation nev
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,10 +69,13 @@ class Spec:
     compatibilities: tuple[Compatibility, ...]
     source: str = ""
 
-    def feature_names(self) -> set[str]:
-        names = set()
+    def terms(self) -> Iterator[FeatureMatcherTerm]:
+        """Every feature term of every rule (matchFeatures and matchAny), in spec order."""
         for comp in self.compatibilities:
             for rule in comp.rules:
-                for term in (*rule.match_features, *(t for el in rule.match_any for t in el)):
-                    names.add(term.feature.lower())
-        return names
+                yield from rule.match_features
+                for element in rule.match_any:
+                    yield from element
+
+    def feature_names(self) -> set[str]:
+        return {term.feature.lower() for term in self.terms()}
