@@ -8,6 +8,7 @@ import sys
 
 from fleetcompat.errors import EXIT_COMPATIBLE, SpecError
 from fleetcompat.files import read_input
+from fleetcompat.limits import SPEC_BYTES
 from fleetcompat.registry import ImageReference, Platform, RegistryClient, RegistryError, attach_spec
 from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.publish import oras_title
@@ -45,7 +46,7 @@ def parse_annotations(values: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     image = ImageReference.parse(args.image)
-    spec_bytes = read_input(args.spec, "spec file", SpecError)
+    spec_bytes = read_input(args.spec, "spec file", SpecError, SPEC_BYTES)
     annotations = parse_annotations(args.annotation)
     client = RegistryClient(options_from_args(args, [image]))
     platform = Platform.parse(args.platform) if args.platform else None

@@ -15,8 +15,8 @@ from fleetcompat._format.markdown import MarkdownFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli.gate import decide
-from fleetcompat.errors import EXIT_COMPATIBLE
-from fleetcompat.files import write_file
+from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
+from fleetcompat.files import STDOUT, write_file, write_files
 from fleetcompat.results.fleet import FleetResult, dumps
 
 
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "unless --exit-zero; see `fleetcompat gate` for --require/--min-compatible.",
     )
     p.add_argument("result", metavar="RESULT.json", help="fleet result (validated against its JSON Schema)")
-    p.add_argument("--html", metavar="FILE", help="self-contained interactive HTML report")
+    p.add_argument("--html", metavar="FILE", help="self-contained interactive HTML report ('-': standard output)")
     p.add_argument("--junit", metavar="FILE", help="JUnit XML: a testsuite per image, a testcase per host")
     p.add_argument("--markdown", metavar="FILE", help="Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     p.add_argument("--json", metavar="FILE", help="the validated result, re-emitted")
@@ -43,14 +43,20 @@ def run(args: argparse.Namespace) -> int:
     result = FleetResult.load(args.result)
     decision = decide(result)
     verdict = f"gate: {decision.word}: {decision.reason}"
-    if args.html:
-        write_file(args.html, HtmlFormat().render(result, decision))
-    if args.junit:
-        write_file(args.junit, JunitFormat().render(result))
-    if args.markdown:
-        write_file(args.markdown, MarkdownFormat().render(result, verdict))
-    if args.json:
-        write_file(args.json, dumps(result.to_dict()))
+    render = {
+        args.html: lambda: HtmlFormat().render(result, decision),
+        args.junit: lambda: JunitFormat().render(result),
+        args.markdown: lambda: MarkdownFormat().render(result, verdict),
+        args.json: lambda: dumps(result.to_dict()),
+    }
+    wanted = [path for path in (args.html, args.junit, args.markdown, args.json) if path]
+    if len(set(wanted)) < len(wanted):
+        raise FleetcompatError("two outputs name the same file; give each its own")
+    # Files are written as a set (none replaced unless all could be written); `-` goes to standard output.
+    write_files({path: render[path]() for path in wanted if path != STDOUT})
+    for path in wanted:
+        if path == STDOUT:
+            write_file(STDOUT, render[path]())
     if not args.quiet:
         sys.stdout.write(TerminalFormat(colour=use_colour(sys.stdout), max_rows=args.rows).render(result))
         print(verdict)

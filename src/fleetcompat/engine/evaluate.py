@@ -102,7 +102,11 @@ def _some_names(names: list[str]) -> list[str]:
 
 
 def _match_instances(exprs, instances):
-    """Per-instance AND of all expressions; returns (chosen index, its per-expression hits, matched?, any-hits)."""
+    """Per-instance AND of all expressions; returns (chosen index, its per-expression hits, matched?, any-hits).
+
+    Every instance is evaluated, as NFD's `MatchGetInstances` does, so an evaluation error in any instance is
+    raised whatever the order of the instances (stopping at the first match would hide errors behind it). The
+    chosen instance is the first that matches, else the first of those closest to matching."""
     best = None
     best_hits: list[bool] = []
     best_score = -1
@@ -113,21 +117,9 @@ def _match_instances(exprs, instances):
             if hit:
                 any_hits[i] = True
         score = sum(hits)
-        if score == len(hits):
-            return index, hits, True, _finish_any_hits(exprs, instances, index + 1, any_hits)
         if score > best_score:
             best, best_hits, best_score = index, hits, score
-    return best, best_hits, False, any_hits
-
-
-def _finish_any_hits(exprs, instances, start, any_hits):
-    for inst in instances[start:]:
-        if all(any_hits):
-            break
-        for i, (element, expr) in enumerate(exprs):
-            if not any_hits[i] and expr.compiled(element in inst, inst.get(element)):
-                any_hits[i] = True
-    return any_hits
+    return best, best_hits, best_score == len(exprs), any_hits
 
 
 def evaluate_rule(rule: GroupRule, features: Features, rule_matched: dict[str, str] | None) -> RuleResult:

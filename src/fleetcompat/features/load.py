@@ -7,7 +7,8 @@ from typing import Any
 
 from fleetcompat.errors import FeaturesError
 from fleetcompat.features.model import Features
-from fleetcompat.files import read_input
+from fleetcompat.files import not_unicode, read_input
+from fleetcompat.limits import FEATURES_BYTES
 from fleetcompat.yamlsrc import LocatedDocument, Path, load_located, type_name
 
 _SECTIONS = ("flags", "attributes", "instances")
@@ -25,6 +26,12 @@ def _check_map(value: Any, doc: LocatedDocument | None, source: str, path: Path)
     return value
 
 
+def _check_text(text: str, doc: LocatedDocument | None, source: str, path: Path) -> None:
+    problem = not_unicode(text)  # from a JSON escape or a fact cache: a report could not be written
+    if problem:
+        raise _fail(doc, source, path, problem)
+
+
 def _validate(root: Any, doc: LocatedDocument | None, source: str, base: Path) -> None:
     root = _check_map(root, doc, source, base)
     unknown = sorted(set(root) - set(_SECTIONS))
@@ -34,6 +41,7 @@ def _validate(root: Any, doc: LocatedDocument | None, source: str, base: Path) -
     for section in _SECTIONS:
         for name, feature in _check_map(root.get(section), doc, source, (*base, section)).items():
             fpath = (*base, section, name)
+            _check_text(name, doc, source, fpath)
             feature = _check_map(feature, doc, source, fpath)
             extra = sorted(set(feature) - {"elements"})
             if extra:
@@ -52,12 +60,14 @@ def _validate(root: Any, doc: LocatedDocument | None, source: str, base: Path) -
                         if not isinstance(val, str):
                             raise _fail(doc, source, (*epath, i, "attributes", key),
                                         f"expected a string value, got {type_name(val)}")
+                        _check_text(key + val, doc, source, (*epath, i, "attributes", key))
             else:
                 for key, val in _check_map(elements, doc, source, epath).items():
                     if section == "attributes" and not isinstance(val, str):
                         raise _fail(doc, source, (*epath, key), f"expected a string value, got {type_name(val)}")
                     if section == "flags" and val not in (None, {}):
                         raise _fail(doc, source, (*epath, key), "flag elements carry no value (expected {})")
+                    _check_text(key + val if val else key, doc, source, (*epath, key))
 
 
 def _unwrap(data: Any, doc: LocatedDocument | None, source: str) -> tuple[Any, Path]:
@@ -65,8 +75,12 @@ def _unwrap(data: Any, doc: LocatedDocument | None, source: str) -> tuple[Any, P
     if not isinstance(data, dict):
         raise _fail(doc, source, (), f"expected a mapping, got {type_name(data)}")
     kind = data.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise _fail(doc, source, ("kind",), f"expected a string, got {type_name(kind)}")
     if kind == "List" or (kind and kind.endswith("List")):
         items = data.get("items") or []
+        if not isinstance(items, list):
+            raise _fail(doc, source, ("items",), f"expected a list, got {type_name(items)}")
         if len(items) != 1:
             raise _fail(doc, source, ("items",),
                         f"a features file describes one host; this list has {len(items)} NodeFeature objects")
@@ -92,7 +106,8 @@ def load_features(text: str | bytes, source: str) -> Features:
     """Parse features text: JSON fast path first, YAML (with line numbers for errors) otherwise."""
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # Not JSON, or JSON Python will not hold (a huge integer, deep nesting): the YAML loader names the line.
         doc = load_located(text, source, FeaturesError)
         return parse_features_document(doc.data, source, doc)
     try:
@@ -104,4 +119,4 @@ def load_features(text: str | bytes, source: str) -> Features:
 
 
 def load_features_file(path: str) -> Features:
-    return load_features(read_input(path, "features file", FeaturesError), path)
+    return load_features(read_input(path, "features file", FeaturesError, FEATURES_BYTES), path)

@@ -16,6 +16,7 @@ from typing import Any
 
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.files import read_input
+from fleetcompat.limits import LIST_BYTES
 from fleetcompat.yamlsrc import LocatedDocument, load_located, type_name
 
 ENTRY_KEYS = ("alias", "image", "spec", "tags", "platform", "required")
@@ -130,7 +131,7 @@ def parse_images(entries: Any, source: str = "images", doc: LocatedDocument | No
 
 def load_images_file(path: str) -> list[ImageEntry]:
     """A YAML/JSON file holding the list, or a mapping with the list under `fleetcompat_images` (a vars file)."""
-    doc = load_located(read_input(path, "image list", ImageListError), path, ImageListError)
+    doc = load_located(read_input(path, "image list", ImageListError, LIST_BYTES), path, ImageListError)
     data = doc.data
     if isinstance(data, dict) and "fleetcompat_images" in data:
         inner = LocatedDocument(data["fleetcompat_images"], path,

@@ -9,7 +9,7 @@ from typing import Any
 
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
-from fleetcompat.files import write_file
+from fleetcompat.files import write_files
 from fleetcompat.fleet import resolve
 from fleetcompat.fleet.evaluate import Outcome
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
@@ -111,9 +111,6 @@ def write_reports(result: FleetResult, output_dir: str | Path,
         "junit": lambda: JunitFormat().render(result),
         "markdown": lambda: MarkdownFormat().render(result, f"gate: {decision.word}: {decision.reason}"),
     }
-    paths = {}
-    for fmt in dict.fromkeys(formats):
-        path = directory / REPORT_FILES[fmt]
-        write_file(path, render[fmt]())
-        paths[fmt] = path
+    paths = {fmt: directory / REPORT_FILES[fmt] for fmt in dict.fromkeys(formats)}
+    write_files({paths[fmt]: render[fmt]() for fmt in paths}, lock=directory)
     return paths

@@ -17,13 +17,14 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fleetcompat.engine import select_sets
-from fleetcompat.errors import FleetcompatError
+from fleetcompat.errors import FleetcompatError, SpecError
 from fleetcompat.features.model import Features
+from fleetcompat.files import read_input
 from fleetcompat.fleet.images import ImageEntry
+from fleetcompat.limits import SPEC_BYTES
 from fleetcompat.oci_platform import platform_of_arch
 from fleetcompat.spec import FeatureMatcherTerm, Spec, parse_spec
 
@@ -202,10 +203,7 @@ def _naming(entry: ImageEntry, exc: FleetcompatError) -> str:
 def _resolve_file(entry: ImageEntry) -> Resolution:
     assert entry.spec is not None
     try:
-        raw = Path(entry.spec).read_bytes()
-    except OSError as exc:
-        return Resolution(None, ERROR, reason=f"{entry.spec}: cannot read spec file: {exc.strerror}")
-    try:
+        raw = read_input(entry.spec, "spec file", SpecError, SPEC_BYTES)
         spec = parse_spec(raw, entry.spec)
     except FleetcompatError as exc:
         return Resolution(None, ERROR, reason=str(exc))

@@ -29,6 +29,8 @@ from typing import Any
 from fleetcompat import __version__
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
+from fleetcompat.files import load_json, read_input, write_file
+from fleetcompat.limits import RESULT_BYTES
 from fleetcompat.results.model import RuleResult, SpecEvaluation, TermResult, actual_in_words
 from fleetcompat.spec.model import MatchExpression, Spec
 
@@ -281,20 +283,12 @@ class FleetResult:
         return _decode(doc, where)
 
     def dump(self, path: str | Path) -> None:
-        Path(path).write_text(dumps(self.to_dict()), encoding="utf-8")
+        write_file(path, dumps(self.to_dict()))
 
     @classmethod
     def load(cls, path: str | Path) -> FleetResult:
         where = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FleetResultError(f"cannot read fleet result: {getattr(exc, 'strerror', None) or exc}",
-                                   where=where) from None
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FleetResultError(f"not JSON: {exc.msg}", where=f"{where}:{exc.lineno}:{exc.colno}") from None
+        doc = load_json(read_input(path, "fleet result", FleetResultError, RESULT_BYTES), where, FleetResultError)
         return cls.from_dict(doc, where)
 
 

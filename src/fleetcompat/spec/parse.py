@@ -12,6 +12,7 @@ from typing import Any
 from fleetcompat.engine.ops import OPS_HELP, BoundError, compile_expression
 from fleetcompat.errors import SpecError
 from fleetcompat.files import read_input
+from fleetcompat.limits import SPEC_BYTES
 from fleetcompat.spec.model import (
     OPS,
     SPEC_VERSION,
@@ -178,4 +179,4 @@ def parse_spec(text: str | bytes, source: str) -> Spec:
 
 
 def load_spec_file(path: str) -> Spec:
-    return parse_spec(read_input(path, "spec file", SpecError), path)
+    return parse_spec(read_input(path, "spec file", SpecError, SPEC_BYTES), path)

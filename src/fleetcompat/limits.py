@@ -1,0 +1,43 @@
+"""Every bound fleetcompat puts on what others hand it, in one table (docs/security.md lists them with the sizes
+they were chosen from). A user who needs more sets the environment variable named in the table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from fleetcompat.errors import FleetcompatError
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    name: str  # the environment variable that overrides it
+    default: int
+    what: str  # for the error message: "spec files are capped at ..."
+
+    def value(self) -> int:
+        raw = os.environ.get(self.name)
+        if raw is None or raw == "":
+            return self.default
+        if not raw.isdigit() or int(raw) <= 0:
+            raise FleetcompatError(f"{self.name}={raw!r}: expected a positive whole number ({self.what})")
+        return int(raw)
+
+
+# Input files. Real sizes: a spec is a few KiB (the registry already caps a fetched one at 4 MiB); one host's
+# features are about 90 KiB (half of it kernel config); a 10,000-host fleet result is 4.9 MiB, so 100,000 hosts
+# x 50 images is about 120 MiB.
+SPEC_BYTES = Limit("FLEETCOMPAT_MAX_SPEC_BYTES", 4 * MiB, "a compatibility spec file")
+FEATURES_BYTES = Limit("FLEETCOMPAT_MAX_FEATURES_BYTES", 32 * MiB, "one host's features file")
+LIST_BYTES = Limit("FLEETCOMPAT_MAX_LIST_BYTES", 16 * MiB, "an image list, host list or known_hosts file")
+KEY_BYTES = Limit("FLEETCOMPAT_MAX_KEY_BYTES", 1 * MiB, "an SSH identity file")
+RESULT_BYTES = Limit("FLEETCOMPAT_MAX_RESULT_BYTES", 1024 * MiB, "a fleet result file")
+# YAML: a spec or features file has no legitimate use for deep nesting or for aliases that multiply the
+# document (a "billion laughs" file of 1 KiB expands to 10^9 nodes).
+YAML_ALIAS_NODES = Limit("FLEETCOMPAT_MAX_YAML_ALIAS_NODES", 100_000, "nodes that YAML aliases and merges may add")
+NESTING_DEPTH = 64  # the deepest legitimate document (a NodeFeature List of instance features) is 9 levels
+
