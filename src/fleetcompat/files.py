@@ -26,7 +26,6 @@ from fleetcompat.errors import FleetcompatError
 from fleetcompat.limits import Limit
 
 STDOUT = "-"
-LOCK_NAME = ".fleetcompat.lock"
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory", stat.S_IFLNK: "a symlink"}
@@ -47,6 +46,8 @@ def read_input(path: str | os.PathLike[str], what: str, error_cls: type[Fleetcom
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         raise error_cls(f"cannot read {what}: {exc.strerror}", where=str(path)) from None
+    except ValueError:  # a NUL byte in the name
+        raise error_cls(f"cannot read {what}: not a valid file name", where=repr(str(path))) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
         os.close(fd)
@@ -152,6 +153,8 @@ def _check_target(target: Path) -> None:
         return
     except OSError as exc:
         raise FleetcompatError(f"cannot write: {exc.strerror}", where=str(target)) from None
+    except ValueError:  # a NUL byte in the name
+        raise FleetcompatError("cannot write: not a valid file name", where=repr(str(target))) from None
     if not stat.S_ISREG(info.st_mode):
         raise FleetcompatError(f"cannot write: exists and is {_kind(info.st_mode)} (write to '-' for standard "
                                "output)", where=str(target))
@@ -190,16 +193,13 @@ _UMASK = _read_umask()
 
 @contextlib.contextmanager
 def output_lock(directory: Path) -> Iterator[None]:
-    """Serialise runs that write into one directory; a second run fails at once with one line."""
-    lock_path = directory / LOCK_NAME
+    """Serialise runs that write into one directory; a second run fails at once with one line. The lock is
+    taken on the directory itself, so no lock file is left among the reports."""
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
-        raise FleetcompatError(f"cannot lock the output directory: {exc.strerror}", where=str(lock_path)) from None
+        raise FleetcompatError(f"cannot lock the output directory: {exc.strerror}", where=str(directory)) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise FleetcompatError("cannot lock the output directory: the lock is not a regular file",
-                                   where=str(lock_path))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

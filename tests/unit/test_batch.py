@@ -95,3 +95,4 @@ def test_evaluation_errors_stay_with_their_host_and_spec():
     assert results["ok"]["rev"].compatible is True
     assert "host value '' is not an integer" in str(results["bad"]["rev"])
     assert results["bad"]["avx"].compatible is True  # other specs of that host are still evaluated
+

@@ -254,3 +254,28 @@ def test_match_name_actual_lists_are_bounded():
     result = evaluate_spec(one_term("- feature: kernel.config\n  matchName: {op: In, value: [NOPE]}"), many)
     actual = result.sets[0].rules[0].match_features[0].expressions[0].actual
     assert len(actual) == 33 and actual[0] == "OPT_0000" and actual[-1] == "… (+1968 more)"
+
+
+# NFD's MatchGetInstances evaluates every instance and returns the first error: an error in an instance after
+# a matching one is still an error, so the outcome cannot depend on the order the host listed its devices in.
+SRIOV_TERM = """
+- feature: pci.device
+  matchExpressions:
+    vendor: {op: In, value: ["8086"]}
+    sriov_totalvfs: {op: Gt, value: ["7"]}
+"""
+GOOD_NIC = {"vendor": "8086", "sriov_totalvfs": "64"}
+BROKEN_NIC = {"vendor": "8086", "sriov_totalvfs": "sixty-four"}
+
+
+@pytest.mark.parametrize("order", [[GOOD_NIC, BROKEN_NIC], [BROKEN_NIC, GOOD_NIC]], ids=["good-first", "bad-first"])
+def test_instance_errors_surface_whatever_the_order(order):
+    with pytest.raises(EvaluationError, match="'sixty-four' is not"):
+        evaluate_spec(one_term(SRIOV_TERM), features(instances={"pci.device": order}))
+
+
+@pytest.mark.parametrize("order", [[GOOD_NIC, {"vendor": "15b3"}], [{"vendor": "15b3"}, GOOD_NIC]])
+def test_matching_instance_is_reported_whatever_the_order(order):
+    result = evaluate_spec(one_term(SRIOV_TERM), features(instances={"pci.device": order}))
+    term = result.sets[0].rules[0].match_features[0]
+    assert result.compatible and order[term.instance_index] is GOOD_NIC

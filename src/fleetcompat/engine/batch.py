@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fleetcompat.engine.evaluate import INSTANCE_IDENTITY, RULE_MATCHED, evaluate_spec
-from fleetcompat.errors import FleetcompatError
+from fleetcompat.errors import EvaluationError, FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.results.model import SpecEvaluation
 from fleetcompat.spec.model import Spec
@@ -118,6 +118,8 @@ class FleetEvaluator:
                     per_spec[name] = evaluate_spec(spec, features, self.tags.get(name))
                 except FleetcompatError as exc:
                     per_spec[name] = exc
+                except Exception as exc:  # a bug or an input nobody foresaw: this cell's error, not the fleet's
+                    per_spec[name] = EvaluationError(f"internal error: {type(exc).__name__}: {exc}")
             out.append(per_spec)
         return out
 
