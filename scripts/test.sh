@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check src tests bench collections
+ansible-lint --nocolor -q  # the root .ansible-lint: playbooks, inventories, roles, molecule scenarios
 set +e
 python -m pytest "$@"
 rc=$?
