@@ -12,7 +12,9 @@ from typing import Any
 
 from fleetcompat.errors import FeaturesError, FleetcompatError
 from fleetcompat.features.load import parse_features_document
+from fleetcompat.files import load_json, read_input
 from fleetcompat.fleet.report import HostRecord
+from fleetcompat.limits import FEATURES_BYTES
 from fleetcompat.results.fleet import HostStatus
 
 FEATURES_FACT = "node_features"
@@ -36,13 +38,27 @@ def _open_cache(directory: str, prefix: str, timeout: int) -> Any:
     return cache_loader.get("ansible.builtin.jsonfile", _uri=directory, _prefix=prefix, _timeout=timeout)
 
 
+def _read_entry(cache: Any, name: str) -> Any:
+    """One host's cached facts, read with fleetcompat's bounded reader instead of the plugin's `get()`, which
+    would block on a FIFO, read any size, and delete an entry it cannot decode (Ansible erases "corrupt" cache
+    files). The file name and the payload wrapping are the plugin's own (ansible-core 2.19+ wraps the jsonfile
+    plugin in an interposer that prefixes keys with a schema id and stores the facts as a JSON payload)."""
+    plugin = getattr(cache, "__wrapped__", cache)
+    key = cache._get_key(name) if plugin is not cache else name
+    path = plugin._get_cache_file_name(key)
+    stored = load_json(read_input(path, "fact cache entry", FeaturesError, FEATURES_BYTES), path, FeaturesError)
+    return cache._decode(stored) if plugin is not cache else stored
+
+
 def _host(cache: Any, name: str, directory: str) -> HostRecord:
     try:
-        facts = cache.get(name)
-    except KeyError:
-        return HostRecord(name, HostStatus.ERROR, "fact cache entry expired (older than the cache timeout)")
-    except Exception as exc:  # Ansible raises its own error types for damaged entries
-        return HostRecord(name, HostStatus.ERROR, f"fact cache entry unreadable: {exc}")
+        facts = _read_entry(cache, name)
+    except FeaturesError as exc:
+        return HostRecord(name, HostStatus.ERROR, str(exc))
+    except Exception as exc:  # Ansible's decoder raises its own error types for damaged payloads
+        return HostRecord(name, HostStatus.ERROR, f"fact cache entry unreadable: {type(exc).__name__}: {exc}")
+    if not isinstance(facts, dict):
+        return HostRecord(name, HostStatus.ERROR, "fact cache entry is not a mapping of facts")
     features = facts.get(FEATURES_FACT)
     if features is None:
         return HostRecord(name, HostStatus.ERROR,
