@@ -271,6 +271,28 @@ def test_plain_http_token_realm_on_another_host_gets_no_credentials(serve, home,
     assert [seen.authorization for seen in token_service.seen] == [None]
 
 
+def test_challenge_from_a_redirect_target_on_another_host_is_not_answered(serve, home, features):
+    """A CDN the registry redirects to answers 401 naming its own HTTPS token realm: the credential would go
+    there if the challenge were answered like the registry's."""
+    cdn = serve(lambda handler: handler.reply(401, b"{}", {
+        "WWW-Authenticate": f'Bearer realm="https://{handler.headers["Host"]}/token",service="cdn"'}), OTHER_HOST)
+
+    def registry_script(handler) -> None:
+        if handler.headers.get("Authorization", "").startswith("Basic "):
+            handler.reply(307, headers={"Location": f"http://{cdn.host}{handler.path}"})
+        else:
+            handler.reply(401, b"{}", {"WWW-Authenticate": 'Basic realm="registry"'})
+
+    registry = serve(registry_script)
+    run = validate(home, features, registry.host, "--registry-username", USER, "--registry-password-stdin",
+                   stdin=PASSWORD)
+    assert one_line_error(run, f"{registry.host}/app:v1") == (
+        f"GET http://{registry.host}/v2/app/manifests/v1: unauthorized at {cdn.host}, which is not the registry "
+        f"{registry.host}; its credentials are sent only to the registry")
+    assert [seen.authorization for seen in cdn.seen] == [None]
+    assert run.seconds < SLACK
+
+
 @pytest.fixture(scope="module")
 def offsite_storage(tmp_path_factory):
     """The real registry (htpasswd) behind a front whose upload Locations and blob downloads point at storage on

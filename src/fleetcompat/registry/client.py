@@ -128,6 +128,7 @@ class _Reply:
     headers: requests.structures.CaseInsensitiveDict
     body: bytes
     links: dict
+    url: str  # where the answer came from, after redirects
 
     @property
     def content_type(self) -> str:
@@ -366,7 +367,7 @@ class RegistryClient:
                 if watchdog.fired:  # the answer may look complete: a shut-down socket reads as its end
                     raise _AttemptFailed(self._deadline_problem())
                 if not location:
-                    return _Reply(response.status_code, response.headers, body, response.links)
+                    return _Reply(response.status_code, response.headers, body, response.links, response.url)
                 url = urljoin(response.url, location)
                 if urlsplit(url).scheme not in ("http", "https"):
                     raise RegistryError(f"{what}: redirected to a {urlsplit(url).scheme or 'schemeless'} URL, "
@@ -433,20 +434,26 @@ class RegistryClient:
             headers["Authorization"] = sent
         with self.deadline():
             reply = self._send(method, url, headers=headers, data=data, max_bytes=max_bytes, what=what)
-            if reply.status == 401 and not own_origin:
-                raise RegistryError(f"{what}: unauthorized, and this is not the registry {repo.endpoint}: its "
-                                    "credentials are not sent to another host")
             if reply.status == 401:
+                self._check_challenger(reply, own_origin, repo, what)
                 if sent:
                     self._auth.forget(repo, scope)
                 headers["Authorization"] = self._auth.answer(self, repo, scope, reply)
                 reply = self._send(method, url, headers=headers, data=data, max_bytes=max_bytes, what=what)
                 if reply.status == 401:
+                    self._check_challenger(reply, own_origin, repo, what)
                     raise RegistryError(f"{what}: unauthorized ({self.redact(reply.error_summary())}); "
                                         f"{_no_credential_hint(self._auth.credential(repo))}")
         if reply.status == 403:
             raise RegistryError(f"{what}: access denied ({self.redact(reply.error_summary())})")
         return reply
+
+    def _check_challenger(self, reply: _Reply, own_origin: bool, repo: Repository, what: str) -> None:
+        """Only the registry's own 401 is answered: another host's (an upload server, a CDN a redirect led to)
+        could name any token realm, and the credential would go there."""
+        if not (own_origin and _origin(reply.url) == _origin(self.base_url(repo.endpoint))):
+            raise RegistryError(f"{what}: unauthorized at {urlsplit(reply.url).netloc}, which is not the registry "
+                                f"{repo.endpoint}; its credentials are sent only to the registry")
 
     def fetch_token(self, realm: str, service: str, scopes: list[str], cred: Credential | None,
                     repo: Repository) -> tuple[str, float]:
