@@ -300,9 +300,11 @@ class RegistryClient:
             self._local.deadline = None
 
     def _send(self, method: str, url: str, *, headers: dict[str, str], data: bytes | None = None,
-              params: dict | list | None = None, max_bytes: int | None = None, what: str = "") -> _Reply:
+              params: dict | list | None = None, max_bytes: int | None = None, what: str = "",
+              secret_data: bool = False) -> _Reply:
         """One logical request: bounded attempts within this thread's deadline; the body is read up to
-        `max_bytes`. An Authorization header in `headers` is meant for the origin of `url` only."""
+        `max_bytes`. An Authorization header in `headers`, and `data` if `secret_data`, are meant for the origin
+        of `url` only."""
         what = what or f"{method} {url}"
         with self._lock:
             down = self._unreachable.get(urlsplit(url).netloc)
@@ -318,7 +320,8 @@ class RegistryClient:
                 attempt += 1
                 unreachable = None
                 try:
-                    reply = self._attempt(method, url, headers, data, params, max_bytes, deadline, what)
+                    reply = self._attempt(method, url, headers, data, params, max_bytes, deadline, what,
+                                          secret_data)
                     if reply.status not in _RETRY_STATUS:
                         return reply
                     problem = f"HTTP {reply.status} ({self.redact(reply.error_summary())})"
@@ -336,16 +339,22 @@ class RegistryClient:
                 time.sleep(pause)
 
     def _attempt(self, method: str, url: str, headers: dict[str, str], data: bytes | None,
-                 params: dict | list | None, max_bytes: int | None, deadline: float, what: str) -> _Reply:
+                 params: dict | list | None, max_bytes: int | None, deadline: float, what: str,
+                 secret_data: bool) -> _Reply:
         """One attempt: the request and at most MAX_REDIRECTS redirects, all under one watchdog. Redirects are
         followed here rather than by requests so that every hop counts against the deadline and the cap, and the
-        Authorization header never leaves the origin it was given for (Go's 301/302/303 -> GET rule)."""
+        Authorization header (and a secret body) never leaves the origin it was given for (Go's 301/302/303 -> GET
+        rule: only 307/308 keep the body)."""
         opts = self.options
         origin = _origin(url)
         with Watchdog(deadline - time.monotonic()) as watchdog:
             for _hop in range(MAX_REDIRECTS + 1):
-                hop_headers = headers if _origin(url) == origin else {
-                    k: v for k, v in headers.items() if k.lower() != "authorization"}
+                hop_headers = headers
+                if _origin(url) != origin:
+                    if secret_data and data is not None:
+                        raise RegistryError(f"{what}: redirected to {urlsplit(url).netloc}, another host; the "
+                                            "credential in the request is not sent there")
+                    hop_headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
                 connect_timeout = min(opts.connect_timeout, deadline - time.monotonic())
                 try:
                     response = self._session().request(
@@ -470,7 +479,7 @@ class RegistryClient:
                     "service": service, "scope": " ".join(scopes)}
             body = "&".join(f"{k}={quote(v, safe='')}" for k, v in form.items()).encode()
             reply = self._send("POST", realm, headers={"Content-Type": "application/x-www-form-urlencoded"},
-                               data=body, max_bytes=MAX_TOKEN_RESPONSE_BYTES, what=what)
+                               data=body, secret_data=True, max_bytes=MAX_TOKEN_RESPONSE_BYTES, what=what)
         else:
             headers = {"Authorization": _basic(cred)} if cred and cred.password else {}
             params = ([("service", service)] if service else []) + [("scope", s) for s in scopes]
