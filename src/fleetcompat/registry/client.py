@@ -16,7 +16,7 @@ token; manifests and blobs are capped by `RegistryOptions.max_bytes`.
 Credentials go only where they were given for. The registry's Basic or bearer header is sent only to the
 registry's own origin (scheme, host and port): an upload `Location`, a `Link` page or a redirect target
 elsewhere (a blob CDN) is asked without it, and a 401 from there is an error, never answered with credentials.
-Redirects are followed here, hop by hop, for that reason. A token service gets the Basic credential or refresh
+Redirects are followed here, hop by hop, for that reason; a refresh-token POST is not redirected elsewhere. A token service gets the Basic credential or refresh
 token only over HTTPS, or over plain HTTP on the registry's own host name when the registry itself is
 configured plain HTTP; otherwise the token request is refused with one line (anonymous token requests, which
 carry no secret, go anywhere).
