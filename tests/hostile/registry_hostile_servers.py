@@ -36,10 +36,11 @@ class ScriptedServer(_Server):
     header in `seen`. `script` may use `handler.reply(...)`, write raw bytes to `handler.wfile`, and should end
     long waits when `server.stopping` is set."""
 
-    def __init__(self, script: Callable[[_Handler], None], address: str = "127.0.0.1") -> None:
+    def __init__(self, script: Callable[[_Handler], None], address: str = "127.0.0.1",
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.script = script
         self.seen: list[Seen] = []
-        super().__init__(_ScriptedHandler, address)
+        super().__init__(_ScriptedHandler, address, tls)
 
 
 class _ScriptedHandler(_Handler):

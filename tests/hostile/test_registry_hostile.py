@@ -16,7 +16,15 @@ import pytest
 # registry_hostile_servers first: it puts tests/registry on sys.path for the modules after it.
 from registry_hostile_servers import OTHER_HOST, ScriptedServer, image_manifest, one_line_error, run_cli
 from registry_images import features_json, push_image, spec_yaml
-from registry_servers import PASSWORD, REGISTRY_BINARY, USER, RegistryFront, RegistryProcess, htpasswd_auth
+from registry_servers import (
+    PASSWORD,
+    REGISTRY_BINARY,
+    USER,
+    RegistryFront,
+    RegistryProcess,
+    htpasswd_auth,
+    tls_material,
+)
 
 from fleetcompat.registry import Credential, RegistryClient, RegistryOptions
 from fleetcompat.registry.client import OCI_INDEX, OCI_MANIFEST, Repository
@@ -43,11 +51,11 @@ def features(tmp_path):
 
 @pytest.fixture
 def serve():
-    """serve(script, address="127.0.0.1") -> a running ScriptedServer, stopped after the test."""
+    """serve(script, address="127.0.0.1", tls=None) -> a running ScriptedServer, stopped after the test."""
     servers = []
 
-    def start(script, address="127.0.0.1") -> ScriptedServer:
-        servers.append(ScriptedServer(script, address))
+    def start(script, address="127.0.0.1", tls=None) -> ScriptedServer:
+        servers.append(ScriptedServer(script, address, tls))
         return servers[-1]
 
     yield start
@@ -262,13 +270,31 @@ def test_plain_http_token_realm_on_another_host_gets_no_credentials(serve, home,
                    stdin=PASSWORD)
     assert one_line_error(run, ref) == (
         f"token request to http://{token_service.host}/token: refused: a plain-HTTP token service on another host "
-        f"than the registry {registry.host}; the credential from --registry-username is sent only over HTTPS")
+        f"than the registry {registry.host}; the credential from --registry-username is sent there only over HTTPS")
     assert token_service.seen == []
     assert run.seconds < SLACK
     # Without credentials there is nothing to leak: an anonymous token is fetched from there as usual.
     run = validate(home, features, registry.host)
     assert one_line_error(run, ref) == "manifest app:v1: repository not found (NAME_UNKNOWN: repository name not known)"
     assert [seen.authorization for seen in token_service.seen] == [None]
+
+
+def test_plain_http_token_realm_on_the_host_of_an_https_registry_gets_no_credentials(serve, home, features,
+                                                                                     tmp_path):
+    """Same host name, but the registry is HTTPS: sending the password in the clear to its token service would be
+    a downgrade. (The same realm for a registry configured plain HTTP is allowed: tests/registry's token auth.)"""
+    ca, cert, key = tls_material(tmp_path / "tls")
+    token_service = serve(lambda handler: handler.reply(200, b'{"token": "good-token"}'))
+    registry = serve(lambda handler: handler.reply(401, b"{}", {
+        "WWW-Authenticate": f'Bearer realm="http://{token_service.host}/token",service="hostile"'}), tls=(cert, key))
+    ref = f"{registry.host}/app:v1"
+    run = run_cli(home, "validate", "--image", ref, "--features", features, "--registry-ca", ca, "--cache-dir",
+                  home / "cache", "--registry-username", USER, "--registry-password-stdin", stdin=PASSWORD)
+    assert one_line_error(run, ref) == (
+        f"token request to http://{token_service.host}/token: refused: a plain-HTTP token service for the HTTPS "
+        f"registry {registry.host}; the credential from --registry-username is sent there only over HTTPS")
+    assert token_service.seen == []
+    assert run.seconds < SLACK
 
 
 def test_challenge_from_a_redirect_target_on_another_host_is_not_answered(serve, home, features):

@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -129,14 +130,20 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class _Server:
-    """A ThreadingHTTPServer on a loopback address (default 127.0.0.1) in a daemon thread."""
+    """A ThreadingHTTPServer on a loopback address (default 127.0.0.1) in a daemon thread; HTTPS with `tls`
+    (server.pem, server-key.pem as made by `tls_material`)."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], address: str = "127.0.0.1") -> None:
+    def __init__(self, handler: type[BaseHTTPRequestHandler], address: str = "127.0.0.1",
+                 tls: tuple[Path, Path] | None = None) -> None:
         assert ipaddress.ip_address(address).is_loopback, address
         self.httpd = _HTTPServer((address, 0), handler)
         self.httpd.owner = self  # type: ignore[attr-defined]
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.host = f"{address}:{self.httpd.server_address[1]}"
-        self.url = f"http://{self.host}"
+        self.url = f"{'https' if tls else 'http'}://{self.host}"
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()

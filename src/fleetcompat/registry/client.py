@@ -13,13 +13,13 @@ Limits (named constants below): MAX_REDIRECTS hops per request, MAX_REFERRER_PAG
 MAX_REFERRERS descriptors per referrers listing, MAX_TOKEN_RESPONSE_BYTES per token answer, MAX_TOKEN_CHARS per
 token; manifests and blobs are capped by `RegistryOptions.max_bytes`.
 
-Credentials go only where they were given for. The registry's Basic or bearer header is sent only to the
-registry's own origin (scheme, host and port): an upload `Location`, a `Link` page or a redirect target
-elsewhere (a blob CDN) is asked without it, and a 401 from there is an error, never answered with credentials.
-Redirects are followed here, hop by hop, for that reason; a refresh-token POST is not redirected elsewhere. A token service gets the Basic credential or refresh
-token only over HTTPS, or over plain HTTP on the registry's own host name when the registry itself is
-configured plain HTTP; otherwise the token request is refused with one line (anonymous token requests, which
-carry no secret, go anywhere).
+Credentials go only where they were given for. The registry's Basic or bearer header is sent only to the registry's
+own origin (scheme, host and port): an upload `Location`, a `Link` page or a redirect target elsewhere (a blob CDN)
+is asked without it, and a 401 from there is an error, never answered with credentials. Redirects are followed
+here, hop by hop, for that reason; a refresh-token POST is not redirected elsewhere. A token service gets the Basic
+credential or refresh token only over HTTPS, or over plain HTTP on the registry's own host name when the registry
+itself is configured plain HTTP; otherwise the token request is refused with one line (anonymous token requests,
+which carry no secret, go anywhere).
 
 Auth follows the distribution token spec: a request is sent with whatever this client already holds for
 (host, scope) — a Basic header once the host is known to want Basic, or a cached bearer token for exactly that
@@ -43,7 +43,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 import jsonschema
 import oras.defaults
@@ -471,9 +471,10 @@ class RegistryClient:
         if realm_url.scheme not in ("http", "https") or not realm_url.hostname:
             raise RegistryError(f"{repo.endpoint}: the token realm {realm[:100]!r} is not an HTTP(S) URL")
         what = f"token request to {realm.split('?', 1)[0]}"
-        if cred and (cred.password or cred.identity_token) and not self._may_get_credentials(realm_url, repo):
-            raise RegistryError(f"{what}: refused: a plain-HTTP token service on another host than the registry "
-                                f"{repo.endpoint}; the credential from {cred.source} is sent only over HTTPS")
+        refusal = self._plain_http_realm_refusal(realm_url, repo)
+        if refusal and cred and (cred.password or cred.identity_token):
+            raise RegistryError(f"{what}: refused: {refusal}; the credential from {cred.source} is sent there only "
+                                "over HTTPS")
         if cred and cred.identity_token:
             form = {"grant_type": "refresh_token", "refresh_token": cred.identity_token, "client_id": "fleetcompat",
                     "service": service, "scope": " ".join(scopes)}
@@ -492,13 +493,17 @@ class RegistryClient:
             raise RegistryError(f"{what}: HTTP {reply.status} ({self.redact(reply.error_summary())})")
         return _token_from(reply.body, what)
 
-    def _may_get_credentials(self, realm_url, repo: Repository) -> bool:
-        """HTTPS anywhere; plain HTTP only on the registry's own host name, and only if the registry itself is
-        configured plain HTTP (then the credential crosses that network in the clear anyway)."""
+    def _plain_http_realm_refusal(self, realm_url: SplitResult, repo: Repository) -> str | None:
+        """Why the token service must not get credentials, or None: HTTPS is fine anywhere; plain HTTP only on
+        the registry's own host name, and only if the registry itself is configured plain HTTP (then the
+        credential crosses that network in the clear anyway)."""
         if realm_url.scheme == "https":
-            return True
-        return (realm_url.hostname == urlsplit(self.base_url(repo.endpoint)).hostname
-                and self.options.uses_plain_http(repo.endpoint))
+            return None
+        if realm_url.hostname != urlsplit(self.base_url(repo.endpoint)).hostname:
+            return f"a plain-HTTP token service on another host than the registry {repo.endpoint}"
+        if not self.options.uses_plain_http(repo.endpoint):
+            return f"a plain-HTTP token service for the HTTPS registry {repo.endpoint}"
+        return None
 
     # -- manifests and blobs -------------------------------------------------------------------------------
 
