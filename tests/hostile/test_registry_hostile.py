@@ -113,6 +113,17 @@ def test_slow_registry_ends_at_the_deadline(serve, home, features, script):
     assert run.seconds < DEADLINE + SLACK
 
 
+def test_trickled_headers_over_tls_end_at_the_deadline(serve, home, features, tmp_path):
+    """The watchdog shuts down the socket under the TLS layer too."""
+    ca, cert, key = tls_material(tmp_path / "tls")
+    registry = serve(trickle_headers, tls=(cert, key))
+    ref = f"{registry.host}/app:v1"
+    run = run_cli(home, "validate", "--image", ref, "--features", features, "--registry-ca", ca, "--cache-dir",
+                  home / "cache", "--registry-timeout", DEADLINE)
+    assert re.fullmatch(deadline_message(f"https://{registry.host}/v2/app/manifests/v1"), one_line_error(run, ref))
+    assert run.seconds < DEADLINE + SLACK
+
+
 @pytest.mark.parametrize("location", ["/v2/app/manifests/v1", "/v2/app/manifests/v1?hop={n}"])
 def test_redirect_loop_and_long_chain_stop_after_5_hops(serve, home, features, location):
     def redirect(handler) -> None:
