@@ -63,9 +63,11 @@ def serve():
         server.stop()
 
 
-def validate(home, features, host: str, *extra, stdin: str = ""):
-    return run_cli(home, "validate", "--image", f"{host}/app:v1", "--features", features,
-                   "--plain-http-registry", host, "--cache-dir", home / "cache", *extra, stdin=stdin)
+def validate(home, features, host: str, *extra, stdin: str = "", ca=None):
+    """`validate --image HOST/app:v1`: plain HTTP, or HTTPS verified with the CA bundle `ca`."""
+    transport = ["--registry-ca", ca] if ca else ["--plain-http-registry", host]
+    return run_cli(home, "validate", "--image", f"{host}/app:v1", "--features", features, *transport,
+                   "--cache-dir", home / "cache", *extra, stdin=stdin)
 
 
 def serve_manifest(handler) -> None:
@@ -118,8 +120,7 @@ def test_trickled_headers_over_tls_end_at_the_deadline(serve, home, features, tm
     ca, cert, key = tls_material(tmp_path / "tls")
     registry = serve(trickle_headers, tls=(cert, key))
     ref = f"{registry.host}/app:v1"
-    run = run_cli(home, "validate", "--image", ref, "--features", features, "--registry-ca", ca, "--cache-dir",
-                  home / "cache", "--registry-timeout", DEADLINE)
+    run = validate(home, features, registry.host, "--registry-timeout", DEADLINE, ca=ca)
     assert re.fullmatch(deadline_message(f"https://{registry.host}/v2/app/manifests/v1"), one_line_error(run, ref))
     assert run.seconds < DEADLINE + SLACK
 
@@ -299,8 +300,8 @@ def test_plain_http_token_realm_on_the_host_of_an_https_registry_gets_no_credent
     registry = serve(lambda handler: handler.reply(401, b"{}", {
         "WWW-Authenticate": f'Bearer realm="http://{token_service.host}/token",service="hostile"'}), tls=(cert, key))
     ref = f"{registry.host}/app:v1"
-    run = run_cli(home, "validate", "--image", ref, "--features", features, "--registry-ca", ca, "--cache-dir",
-                  home / "cache", "--registry-username", USER, "--registry-password-stdin", stdin=PASSWORD)
+    run = validate(home, features, registry.host, "--registry-username", USER, "--registry-password-stdin",
+                   stdin=PASSWORD, ca=ca)
     assert one_line_error(run, ref) == (
         f"token request to http://{token_service.host}/token: refused: a plain-HTTP token service for the HTTPS "
         f"registry {registry.host}; the credential from --registry-username is sent there only over HTTPS")
