@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -129,13 +130,20 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class _Server:
-    """A ThreadingHTTPServer on 127.0.0.1 in a daemon thread."""
+    """A ThreadingHTTPServer on a loopback address (default 127.0.0.1) in a daemon thread; HTTPS with `tls`
+    (server.pem, server-key.pem as made by `tls_material`)."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.httpd = _HTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], address: str = "127.0.0.1",
+                 tls: tuple[Path, Path] | None = None) -> None:
+        assert ipaddress.ip_address(address).is_loopback, address
+        self.httpd = _HTTPServer((address, 0), handler)
         self.httpd.owner = self  # type: ignore[attr-defined]
-        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.url = f"http://{self.host}"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.host = f"{address}:{self.httpd.server_address[1]}"
+        self.url = f"{'https' if tls else 'http'}://{self.host}"
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -258,6 +266,7 @@ _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer"
                 "proxy-authenticate", "content-length"}
 _REFERRERS = re.compile(r"^/v2/(?P<name>.+)/referrers/(?P<digest>[a-z0-9]+:[a-f0-9]+)$")
 _MANIFEST = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<ref>[^/]+)$")
+_BLOB = re.compile(r"^/v2/(?P<name>.+)/blobs/(?P<digest>[a-z0-9]+:[a-f0-9]+)$")
 
 
 class RegistryFront(_Server):
@@ -268,13 +277,22 @@ class RegistryFront(_Server):
     and answers with `OCI-Subject`; GET /v2/<name>/referrers/<digest> serves an OCI index, filtered by
     `artifactType` (with `OCI-Filters-Applied`) unless `apply_filter` is off, paginated with `Link` when
     `page_size` is set. `referrers=False` is a plain proxy. Either way every request is counted in `counts`
-    (by kind: manifests, blobs, referrers, uploads, tags, other) and `log`; `fail_next` makes the next N requests
-    answer 503.
+    (by kind: manifests, blobs, referrers, uploads, tags, other) and `log`, its Authorization header (or None)
+    in `authorizations`; `fail_next` makes the next N requests answer 503.
+
+    Storage on another host, as registries with a blob CDN or separate upload servers have it: with `offsite`
+    (host:port of another front) upload Locations point there and blob downloads are redirected there (307). That
+    front, made with `upstream_authorization`, authorizes requests that arrive without credentials itself, as
+    signed storage URLs do.
     """
 
-    def __init__(self, upstream: str, referrers: bool = True) -> None:
+    def __init__(self, upstream: str, referrers: bool = True, *, address: str = "127.0.0.1",
+                 offsite: str | None = None, upstream_authorization: str | None = None) -> None:
         self.upstream = upstream  # host:port
         self.referrers_enabled = referrers
+        self.offsite = offsite
+        self.upstream_authorization = upstream_authorization
+        self.authorizations: list[str | None] = []
         self.apply_filter = True
         self.page_size: int | None = None
         self.fail_next = 0
@@ -282,14 +300,15 @@ class RegistryFront(_Server):
         self.counts: Counter = Counter()
         self.log: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        super().__init__(_FrontHandler)
+        super().__init__(_FrontHandler, address)
 
     def reset_counts(self) -> None:
         with self.lock:
             self.counts.clear()
             self.log.clear()
+            self.authorizations.clear()
 
-    def count(self, method: str, path: str) -> None:
+    def count(self, method: str, path: str, authorization: str | None) -> None:
         path_only = urlsplit(path).path
         kind = "other"
         for marker in ("referrers", "manifests", "uploads", "blobs", "tags"):
@@ -300,12 +319,13 @@ class RegistryFront(_Server):
             self.counts[kind] += 1
             self.counts["total"] += 1
             self.log.append((method, path))
+            self.authorizations.append(authorization)
 
 
 class _FrontHandler(_Handler):
     def handle_any(self) -> None:
         front: RegistryFront = self.owner
-        front.count(self.command, self.path)
+        front.count(self.command, self.path, self.headers.get("Authorization"))
         body = self.body()
         with front.lock:
             failing = front.fail_next > 0
@@ -319,8 +339,13 @@ class _FrontHandler(_Handler):
         if match and front.referrers_enabled and self.command == "GET":
             self.serve_referrers(front, match["name"], match["digest"])
             return
+        if front.offsite and self.command == "GET" and _BLOB.match(path):
+            self.reply(307, headers={"Location": f"http://{front.offsite}{self.path}"})
+            return
         conn = HTTPConnection(front.upstream, timeout=30)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
+        if front.upstream_authorization and "Authorization" not in self.headers:
+            headers["Authorization"] = front.upstream_authorization
         if body or self.command in ("PUT", "POST", "PATCH"):
             headers["Content-Length"] = str(len(body))
         conn.request(self.command, self.path, body=body or None, headers=headers)
@@ -328,6 +353,9 @@ class _FrontHandler(_Handler):
         data = response.read()
         out_headers = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_HEADERS}
         conn.close()
+        if front.offsite and self.command == "POST" and response.status == 202 and "Location" in out_headers:
+            moved = urlsplit(out_headers["Location"])
+            out_headers["Location"] = f"http://{front.offsite}{moved.path}?{moved.query}"
         manifest = _MANIFEST.match(path)
         if front.referrers_enabled and manifest and self.command == "PUT" and response.status == 201:
             subject = self.record_referrer(front, manifest["name"], body, out_headers)

@@ -68,8 +68,9 @@ def test_registry_down(cli, features_file, tmp_path, make_options):
 
 
 @pytest.mark.parametrize(("mode", "timeout", "message"), [
-    ("stall", "1", "no answer within 1s"),
-    ("trickle", "1.5", "answer still incomplete after 1.5s"),  # bytes keep coming, but the total deadline holds
+    ("stall", "1", "no complete answer within the 1s deadline; gave up after 1 attempt in"),
+    # bytes keep coming (each within the read timeout), but the image's deadline holds
+    ("trickle", "1.5", "no complete answer within the 1.5s deadline; gave up after 1 attempt in"),
 ])
 def test_stalling_registry_is_bounded(fault_server, cli, features_file, tmp_path, mode, timeout, message):
     ref = f"{fault_server.host}/{mode}/app:v1"
@@ -77,6 +78,16 @@ def test_stalling_registry_is_bounded(fault_server, cli, features_file, tmp_path
                                         "--registry-timeout", timeout)
     assert message in _one_line_error(code, out, err, ref)
     assert elapsed < float(timeout) + 5  # the deadline holds (a margin for a loaded CI machine, not minutes)
+
+
+def test_read_timeout_is_retried_within_the_deadline(fault_server, make_options):
+    """A silent server costs `read_timeout` per attempt; retries continue while the image's deadline allows."""
+    ref = f"{fault_server.host}/stall/app:v1"
+    fetcher = SpecFetcher(make_options(fault_server.host, read_timeout=0.3, timeout=5.0, cache_dir=None))
+    started = time.monotonic()
+    with pytest.raises(RegistryError, match=r"manifests/v1: no answer within 0.3s; gave up after 3 attempts in"):
+        fetcher.fetch(ref)
+    assert time.monotonic() - started < 5
 
 
 def test_transient_503_is_retried(referrers_front, repo_name, pusher, make_options):

@@ -10,7 +10,7 @@ import stat
 import pytest
 from registry_images import oras_artifact_manifest, oras_fallback_index, sha256, spec_yaml
 
-from fleetcompat.registry import ImageReference, Platform, RegistryError
+from fleetcompat.registry import ImageReference, Platform, RegistryError, RegistryOptions
 from fleetcompat.registry.client import fallback_tag, parse_challenge
 from fleetcompat.registry.credentials import Credential, CredentialStore, default_auth_files, read_secret
 from fleetcompat.registry.fetch import ArtifactInfo, created_key, newest
@@ -176,3 +176,20 @@ def test_credentials_from_helpers(tmp_path, monkeypatch):
     assert store.get("also-known.example", "a").identity_token == "s-store"  # "<token>" = identity token
     assert store.get("nobody.example", "a") is None
     assert store.get("missing.example", "a") is None  # helper not installed, credsStore has nothing
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("timeout", float("nan")), ("timeout", float("inf")), ("timeout", 0), ("timeout", -1.0),
+    ("connect_timeout", float("nan")), ("read_timeout", float("-inf")), ("read_timeout", "5"),
+    ("backoff", float("nan")), ("backoff", -0.1),
+])
+def test_registry_options_refuse_nonsense_times(field, value):
+    """Options made by the API or the Ansible collection are checked too, not only the CLI flag."""
+    with pytest.raises(RegistryError) as raised:
+        RegistryOptions(**{field: value}, cache_dir=None)
+    assert str(raised.value) == f"registry option {field}: expected a positive number of seconds, got {value!r}"
+
+
+def test_registry_options_accept_sane_times():
+    options = RegistryOptions(timeout=1, connect_timeout=0.5, read_timeout=0.5, backoff=0, cache_dir=None)
+    assert (options.timeout, options.backoff) == (1, 0)

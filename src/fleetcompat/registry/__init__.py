@@ -19,6 +19,8 @@ Fleet-facing API (thread-safe; one fetcher per run)::
   host if that is convenient; the registry is asked once per image (plus one listing per extra platform).
   Concurrent calls for the same image wait for the first. Pass each host's own platform
   (`Platform.from_uname("Linux", "x86_64")` or "linux/amd64"), or None to use the index / single manifest.
+- Each `fetch`/`discover` (and `attach_spec`) has one deadline, `RegistryOptions.timeout`, for everything it
+  asks of registries; see client.py for the limits and the rule for where credentials may go.
 - Errors are `RegistryError` (a `FleetcompatError`, exit code 2) with `where` = the image reference and a
   one-line message; `PlatformNotFoundError` (a RegistryError) means the image has no manifest for that platform
   at all, `NoCompatibilityArtifactError` (a RegistryError) that it has no compatibility artifact (no spec). A
@@ -39,9 +41,9 @@ with jsonschema on everything a registry serves). Interoperability with the real
 by producing exactly the Go client's artifact shape (publish.py) and reading its referrers formats.
 
 Modules: reference (Docker-normalised references, platforms, digests), credentials (explicit, Docker/Podman
-auth files, credential helpers), client (HTTP, auth per scope, retry/timeouts, manifests, blobs, referrers),
-cache (content-addressed spec cache), fetch (SpecFetcher), publish (attach), options (RegistryOptions, CLI
-flags).
+auth files, credential helpers), client (HTTP, auth per scope, the per-image deadline, retries, redirects,
+limits, manifests, blobs, referrers), watchdog (sessions whose sockets are shut down at the deadline), cache
+(content-addressed spec cache), fetch (SpecFetcher), publish (attach), options (RegistryOptions, CLI flags).
 """
 
 from fleetcompat.registry.client import RegistryClient

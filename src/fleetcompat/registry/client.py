@@ -1,9 +1,25 @@
 """OCI distribution client: bounded requests, auth per scope, verified manifests and blobs, referrers.
 
-Every request has connect/read timeouts, a total deadline (`RegistryOptions.timeout`, retries included) and at
-most `retries` retries with short exponential backoff on connection errors, timeouts, 429 and 5xx. A host that
-could not be reached is not tried again by the same client, so a fleet run against a dead registry fails each
-image at once instead of waiting once per image.
+One deadline per image (`RegistryOptions.timeout`): `SpecFetcher` and `attach_spec` enter `deadline()` per
+image, and everything the image needs — connects, TLS handshakes, request bodies, headers, answers, retries,
+redirects, token fetches and referrers pages — happens before it or fails with one line saying so. Every
+attempt runs under a `watchdog.Watchdog` that shuts its socket down at the deadline (see there for why timeouts
+alone cannot do this). Each attempt also has connect/read timeouts; there are at most `retries` retries with
+short exponential backoff on connection errors, timeouts, 429 and 5xx. A host that could not be reached is not
+tried again by the same client, so a fleet run against a dead registry fails each image at once instead of
+waiting once per image.
+
+Limits (named constants below): MAX_REDIRECTS hops per request, MAX_REFERRER_PAGES `Link` pages and
+MAX_REFERRERS descriptors per referrers listing, MAX_TOKEN_RESPONSE_BYTES per token answer, MAX_TOKEN_CHARS per
+token; manifests and blobs are capped by `RegistryOptions.max_bytes`.
+
+Credentials go only where they were given for. The registry's Basic or bearer header is sent only to the registry's
+own origin (scheme, host and port): an upload `Location`, a `Link` page or a redirect target elsewhere (a blob CDN)
+is asked without it, and a 401 from there is an error, never answered with credentials. Redirects are followed
+here, hop by hop, for that reason; a refresh-token POST is not redirected elsewhere. A token service gets the Basic
+credential or refresh token only over HTTPS, or over plain HTTP on the registry's own host name when the registry
+itself is configured plain HTTP; otherwise the token request is refused with one line (anonymous token requests,
+which carry no secret, go anywhere).
 
 Auth follows the distribution token spec: a request is sent with whatever this client already holds for
 (host, scope) — a Basic header once the host is known to want Basic, or a cached bearer token for exactly that
@@ -17,25 +33,29 @@ token is sent as is, like NFD does.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
+import math
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
-from urllib.parse import quote, urljoin
+from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 import jsonschema
 import oras.defaults
 import oras.schemas
 import requests
+import urllib3
 
 from fleetcompat.registry.credentials import Credential, CredentialStore
 from fleetcompat.registry.errors import RegistryError
 from fleetcompat.registry.options import RegistryOptions
 from fleetcompat.registry.reference import check_digest, compute_digest
+from fleetcompat.registry.watchdog import Watchdog, watched_session
 
 log = logging.getLogger("fleetcompat.registry")
 
@@ -47,7 +67,20 @@ OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 MANIFEST_TYPES = (OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST)
 INDEX_TYPES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
 _RETRY_STATUS = {429, 500, 502, 503, 504}
-_MAX_REFERRER_PAGES = 50
+_REDIRECT_STATUS = {301, 302, 303, 307, 308}
+
+# Registries redirect blob downloads once (to storage or a CDN), rarely twice; Go's client (Docker, oras) allows
+# 10. Five leaves room for real chains and halves what a redirect loop costs.
+MAX_REDIRECTS = 5
+# A referrers listing: `Link` pages followed, and descriptors kept (over all pages, of any artifactType, also for
+# the tag-schema index). Real images have a handful of referrers; these only stop a registry that never ends.
+MAX_REFERRER_PAGES = 100
+MAX_REFERRERS = 10_000
+# Token answers are a small JSON object; tokens travel in a header, which servers cap at 8-16 KiB.
+MAX_TOKEN_RESPONSE_BYTES = 64 * 1024
+MAX_TOKEN_CHARS = 16 * 1024
+DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, when the token answer has no expires_in (distribution's token spec)
+_TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]+")  # visible ASCII: a token goes into an HTTP header as is
 
 # oras-py's JSON schemas for OCI manifests and indexes, compiled once.
 _MANIFEST_SCHEMA = jsonschema.Draft7Validator(oras.schemas.manifest)
@@ -95,6 +128,7 @@ class _Reply:
     headers: requests.structures.CaseInsensitiveDict
     body: bytes
     links: dict
+    url: str  # where the answer came from, after redirects
 
     @property
     def content_type(self) -> str:
@@ -121,8 +155,14 @@ class _Reply:
             return set()
 
 
-class _DeadlineReached(Exception):
-    """The request's total time budget ran out while the body was still arriving."""
+class _AttemptFailed(Exception):
+    """One attempt failed in a way worth retrying: `problem` says how; `unreachable` is the host that could not
+    be connected to, if that was it."""
+
+    def __init__(self, problem: str, unreachable: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.unreachable = unreachable
 
 
 class _Redactor:
@@ -236,7 +276,7 @@ class RegistryClient:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = watched_session()
             session.headers["User-Agent"] = "fleetcompat"
             self._local.session = session
         return session
@@ -244,140 +284,226 @@ class RegistryClient:
     def base_url(self, endpoint: str) -> str:
         return f"{'http' if self.options.uses_plain_http(endpoint) else 'https'}://{endpoint}"
 
+    @contextlib.contextmanager
+    def deadline(self) -> Iterator[float]:
+        """The monotonic time by which this thread's registry work must be done: `options.timeout` after the
+        outermost entry. `SpecFetcher` enters it per image and `attach_spec` per attach, so all of an image's
+        requests share one budget; nested entries join the running one; a request outside any gets its own."""
+        running = getattr(self._local, "deadline", None)
+        if running is not None:
+            yield running
+            return
+        self._local.deadline = time.monotonic() + self.options.timeout
+        try:
+            yield self._local.deadline
+        finally:
+            self._local.deadline = None
+
     def _send(self, method: str, url: str, *, headers: dict[str, str], data: bytes | None = None,
-              params: dict | list | None = None, max_bytes: int | None = None, what: str = "") -> _Reply:
-        """One logical request: bounded attempts, each with timeouts; the body is read up to `max_bytes`."""
-        endpoint = url.split("://", 1)[1].split("/", 1)[0]
+              params: dict | list | None = None, max_bytes: int | None = None, what: str = "",
+              secret_data: bool = False) -> _Reply:
+        """One logical request: bounded attempts within this thread's deadline; the body is read up to
+        `max_bytes`. An Authorization header in `headers`, and `data` if `secret_data`, are meant for the origin
+        of `url` only."""
         what = what or f"{method} {url}"
         with self._lock:
-            down = self._unreachable.get(endpoint)
+            down = self._unreachable.get(urlsplit(url).netloc)
         if down:
             raise RegistryError(f"{what}: {down} (not retried: this registry was unreachable earlier in this run)")
         opts = self.options
-        started = time.monotonic()
-        deadline = started + opts.timeout
-        attempt = 0
-        while True:
-            attempt += 1
-            remaining = deadline - time.monotonic()
-            problem: str
-            connection_failed = False
-            try:
-                response = self._session().request(
-                    method, url, headers=headers, data=data, params=params, stream=True, allow_redirects=True,
-                    timeout=(min(opts.connect_timeout, remaining), min(opts.read_timeout, remaining)),
-                    verify=opts.ca_file or True,
-                )
+        with self.deadline() as deadline:
+            started = time.monotonic()
+            if started >= deadline:
+                raise RegistryError(f"{what}: not sent: the {opts.timeout:g}s deadline had passed")
+            attempt = 0
+            while True:
+                attempt += 1
+                unreachable = None
                 try:
-                    body = self._read_body(response, max_bytes, deadline, what)
-                finally:
-                    response.close()
-                reply = _Reply(response.status_code, response.headers, body, response.links)
-                if reply.status not in _RETRY_STATUS:
-                    return reply
-                problem = f"HTTP {reply.status} ({self.redact(reply.error_summary())})"
-            except _DeadlineReached:
-                problem = f"answer still incomplete after {opts.timeout:g}s"
-            except requests.exceptions.SSLError as exc:
-                if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                    raise RegistryError(f"{what}: TLS verification failed ({_reason(exc)}); "
-                                        "use --registry-ca FILE for a private CA") from None
-                raise RegistryError(f"{what}: TLS handshake failed ({_reason(exc)}); if the registry speaks plain "
-                                    "HTTP, use --plain-http-registry HOST:PORT") from None
-            except requests.exceptions.ConnectTimeout:
-                problem, connection_failed = f"connect timed out after {opts.connect_timeout:g}s", True
-            except requests.exceptions.ConnectionError as exc:
-                if isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower():
-                    problem = f"no answer within {min(opts.read_timeout, opts.timeout):g}s"
-                else:
-                    problem, connection_failed = f"cannot connect ({_reason(exc)})", True
-            except requests.exceptions.Timeout:
-                problem = f"no answer within {min(opts.read_timeout, opts.timeout):g}s"
-            except requests.exceptions.RequestException as exc:
-                raise RegistryError(f"{what}: {self.redact(_reason(exc))}") from None
-            pause = opts.backoff * (2 ** (attempt - 1))
-            elapsed = time.monotonic() - started
-            if attempt > opts.retries or time.monotonic() + pause >= deadline:
-                message = f"{problem}; gave up after {attempt} attempt{'s' if attempt > 1 else ''} in {elapsed:.1f}s"
-                if connection_failed:
-                    with self._lock:
-                        self._unreachable[endpoint] = problem
-                raise RegistryError(f"{what}: {message}")
-            log.debug("%s: %s; retrying in %.2fs", what, problem, pause)
-            time.sleep(pause)
+                    reply = self._attempt(method, url, headers, data, params, max_bytes, deadline, what,
+                                          secret_data)
+                    if reply.status not in _RETRY_STATUS:
+                        return reply
+                    problem = f"HTTP {reply.status} ({self.redact(reply.error_summary())})"
+                except _AttemptFailed as failure:
+                    problem, unreachable = failure.problem, failure.unreachable
+                pause = opts.backoff * (2 ** (attempt - 1))
+                if attempt > opts.retries or time.monotonic() + pause >= deadline:
+                    elapsed = time.monotonic() - started
+                    if unreachable:
+                        with self._lock:
+                            self._unreachable[unreachable] = problem
+                    raise RegistryError(f"{what}: {problem}; gave up after {attempt} "
+                                        f"attempt{'s' if attempt > 1 else ''} in {elapsed:.1f}s")
+                log.debug("%s: %s; retrying in %.2fs", what, problem, pause)
+                time.sleep(pause)
 
-    def _read_body(self, response: requests.Response, max_bytes: int | None, deadline: float, what: str) -> bytes:
+    def _attempt(self, method: str, url: str, headers: dict[str, str], data: bytes | None,
+                 params: dict | list | None, max_bytes: int | None, deadline: float, what: str,
+                 secret_data: bool) -> _Reply:
+        """One attempt: the request and at most MAX_REDIRECTS redirects, all under one watchdog. Redirects are
+        followed here rather than by requests so that every hop counts against the deadline and the cap, and the
+        Authorization header (and a secret body) never leaves the origin it was given for (Go's 301/302/303 -> GET
+        rule: only 307/308 keep the body)."""
+        opts = self.options
+        origin = _origin(url)
+        with Watchdog(deadline - time.monotonic()) as watchdog:
+            for _hop in range(MAX_REDIRECTS + 1):
+                hop_headers = headers
+                if _origin(url) != origin:
+                    if secret_data and data is not None:
+                        raise RegistryError(f"{what}: redirected to {urlsplit(url).netloc}, another host; the "
+                                            "credential in the request is not sent there")
+                    hop_headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+                connect_timeout = min(opts.connect_timeout, deadline - time.monotonic())
+                try:
+                    response = self._session().request(
+                        method, url, headers=hop_headers, data=data, params=params, stream=True,
+                        allow_redirects=False, timeout=(max(connect_timeout, 0.001), opts.read_timeout),
+                        verify=opts.ca_file or True,
+                    )
+                    try:
+                        location = response.headers.get("Location") if response.status_code in _REDIRECT_STATUS \
+                            else None
+                        body = b"" if location else self._read_body(response, max_bytes, what)
+                    finally:
+                        response.close()
+                except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+                    if watchdog.fired or (isinstance(exc, requests.exceptions.ConnectTimeout)
+                                          and connect_timeout < opts.connect_timeout):
+                        raise _AttemptFailed(self._deadline_problem()) from None
+                    raise self._failure(exc, url, what) from None
+                if watchdog.fired:  # the answer may look complete: a shut-down socket reads as its end
+                    raise _AttemptFailed(self._deadline_problem())
+                if not location:
+                    return _Reply(response.status_code, response.headers, body, response.links, response.url)
+                url = urljoin(response.url, location)
+                if urlsplit(url).scheme not in ("http", "https"):
+                    raise RegistryError(f"{what}: redirected to a {urlsplit(url).scheme or 'schemeless'} URL, "
+                                        "not HTTP(S)")
+                params = None  # they are in response.url; the Location replaces them
+                if response.status_code in (301, 302, 303) and method not in ("GET", "HEAD"):
+                    method, data = "GET", None
+        raise RegistryError(f"{what}: more than {MAX_REDIRECTS} redirects (the last to {url.split('?', 1)[0]})")
+
+    def _deadline_problem(self) -> str:
+        return f"no complete answer within the {self.options.timeout:g}s deadline"
+
+    def _failure(self, exc: Exception, url: str, what: str) -> _AttemptFailed | RegistryError:
+        """What a requests/urllib3 exception means: a retryable `_AttemptFailed`, or a final RegistryError."""
+        opts = self.options
+        if isinstance(exc, requests.exceptions.SSLError):
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                return RegistryError(f"{what}: TLS verification failed ({_reason(exc)}); "
+                                     "use --registry-ca FILE for a private CA")
+            return RegistryError(f"{what}: TLS handshake failed ({_reason(exc)}); if the registry speaks plain "
+                                 "HTTP, use --plain-http-registry HOST:PORT")
+        host = urlsplit(url).netloc
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return _AttemptFailed(f"connect timed out after {opts.connect_timeout:g}s", unreachable=host)
+        if isinstance(exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError) or (
+                isinstance(exc, requests.exceptions.ConnectionError) and "timed out" in str(exc).lower()):
+            return _AttemptFailed(f"no answer within {opts.read_timeout:g}s")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return _AttemptFailed(f"cannot connect ({_reason(exc)})", unreachable=host)
+        if isinstance(exc, urllib3.exceptions.HTTPError):  # while reading the body
+            return _AttemptFailed(f"answer broken off ({self.redact(_reason(exc))})")
+        return RegistryError(f"{what}: {self.redact(_reason(exc))}")
+
+    def _read_body(self, response: requests.Response, max_bytes: int | None, what: str) -> bytes:
         limit = self.options.max_bytes if max_bytes is None else max_bytes
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit and response.status_code < 300:
             raise RegistryError(f"{what}: {int(declared)} bytes is over the {limit}-byte limit")
         chunks, size = [], 0
         while True:
-            # read1 returns whatever one socket read brings, so a server trickling bytes cannot outlast the
-            # deadline (iter_content would block until 64 KiB arrived, each byte resetting the read timeout).
+            # read1 returns what one socket read brings, so the limit is checked as bytes arrive.
             chunk = response.raw.read1(64 * 1024, decode_content=True)
             if not chunk:
                 break
             size += len(chunk)
             if size > limit:
                 raise RegistryError(f"{what}: content is over the {limit}-byte limit")
-            if time.monotonic() > deadline:
-                raise _DeadlineReached()
             chunks.append(chunk)
         return b"".join(chunks)
 
     def request(self, method: str, repo: Repository, path: str, *, push: bool = False,
                 headers: dict[str, str] | None = None, data: bytes | None = None, url: str | None = None,
                 max_bytes: int | None = None) -> _Reply:
-        """An authenticated request to `/v2/<name>/<path>` (or `url`, e.g. an upload Location)."""
-        url = url or f"{self.base_url(repo.endpoint)}/v2/{repo.name}/{path}"
+        """An authenticated request to `/v2/<name>/<path>`, or to `url` (an upload Location, a `Link` page): the
+        registry's credentials go only to its own origin; a `url` elsewhere is asked anonymously."""
+        registry_url = self.base_url(repo.endpoint)
+        url = url or f"{registry_url}/v2/{repo.name}/{path}"
         what = f"{method} {url}"
         scope = f"repository:{repo.name}:{'pull,push' if push else 'pull'}"
+        own_origin = _origin(url) == _origin(registry_url)
         headers = dict(headers or {})
-        sent = self._auth.preemptive_header(repo, scope)
+        sent = self._auth.preemptive_header(repo, scope) if own_origin else None
         if sent:
             headers["Authorization"] = sent
-        reply = self._send(method, url, headers=headers, data=data, max_bytes=max_bytes, what=what)
-        if reply.status == 401:
-            if sent:
-                self._auth.forget(repo, scope)
-            headers["Authorization"] = self._auth.answer(self, repo, scope, reply)
+        with self.deadline():
             reply = self._send(method, url, headers=headers, data=data, max_bytes=max_bytes, what=what)
             if reply.status == 401:
-                raise RegistryError(f"{what}: unauthorized ({self.redact(reply.error_summary())}); "
-                                    f"{_no_credential_hint(self._auth.credential(repo))}")
+                self._check_challenger(reply, own_origin, repo, what)
+                if sent:
+                    self._auth.forget(repo, scope)
+                headers["Authorization"] = self._auth.answer(self, repo, scope, reply)
+                reply = self._send(method, url, headers=headers, data=data, max_bytes=max_bytes, what=what)
+                if reply.status == 401:
+                    self._check_challenger(reply, own_origin, repo, what)
+                    raise RegistryError(f"{what}: unauthorized ({self.redact(reply.error_summary())}); "
+                                        f"{_no_credential_hint(self._auth.credential(repo))}")
         if reply.status == 403:
             raise RegistryError(f"{what}: access denied ({self.redact(reply.error_summary())})")
         return reply
 
+    def _check_challenger(self, reply: _Reply, own_origin: bool, repo: Repository, what: str) -> None:
+        """Only the registry's own 401 is answered: another host's (an upload server, a CDN a redirect led to)
+        could name any token realm, and the credential would go there."""
+        if not (own_origin and _origin(reply.url) == _origin(self.base_url(repo.endpoint))):
+            raise RegistryError(f"{what}: unauthorized at {urlsplit(reply.url).netloc}, which is not the registry "
+                                f"{repo.endpoint}; its credentials are sent only to the registry")
+
     def fetch_token(self, realm: str, service: str, scopes: list[str], cred: Credential | None,
                     repo: Repository) -> tuple[str, float]:
         """A bearer token for `scopes` from the token service; returns (token, lifetime in seconds)."""
+        realm_url = urlsplit(realm)
+        if realm_url.scheme not in ("http", "https") or not realm_url.hostname:
+            raise RegistryError(f"{repo.endpoint}: the token realm {realm[:100]!r} is not an HTTP(S) URL")
         what = f"token request to {realm.split('?', 1)[0]}"
+        refusal = self._plain_http_realm_refusal(realm_url, repo)
+        if refusal and cred and (cred.password or cred.identity_token):
+            raise RegistryError(f"{what}: refused: {refusal}; the credential from {cred.source} is sent there only "
+                                "over HTTPS")
         if cred and cred.identity_token:
             form = {"grant_type": "refresh_token", "refresh_token": cred.identity_token, "client_id": "fleetcompat",
                     "service": service, "scope": " ".join(scopes)}
             body = "&".join(f"{k}={quote(v, safe='')}" for k, v in form.items()).encode()
             reply = self._send("POST", realm, headers={"Content-Type": "application/x-www-form-urlencoded"},
-                               data=body, what=what)
+                               data=body, secret_data=True, max_bytes=MAX_TOKEN_RESPONSE_BYTES, what=what)
         else:
             headers = {"Authorization": _basic(cred)} if cred and cred.password else {}
             params = ([("service", service)] if service else []) + [("scope", s) for s in scopes]
-            reply = self._send("GET", realm, headers=headers, params=params, what=what)
+            reply = self._send("GET", realm, headers=headers, params=params, max_bytes=MAX_TOKEN_RESPONSE_BYTES,
+                               what=what)
         if reply.status in (401, 403):
             raise RegistryError(f"{repo.endpoint}: the token service refused access to "
                                 f"{' '.join(scopes)} (HTTP {reply.status}); {_no_credential_hint(cred)}")
         if reply.status != 200:
             raise RegistryError(f"{what}: HTTP {reply.status} ({self.redact(reply.error_summary())})")
-        try:
-            doc = json.loads(reply.body)
-            token = str(doc.get("token") or doc.get("access_token") or "")
-            lifetime = float(doc.get("expires_in") or 60)
-        except (ValueError, AttributeError):
-            token, lifetime = "", 0.0
-        if not token:
-            raise RegistryError(f"{what}: the answer holds no token")
-        return token, lifetime
+        return _token_from(reply.body, what)
+
+    def _plain_http_realm_refusal(self, realm_url: SplitResult, repo: Repository) -> str | None:
+        """Why the token service must not get credentials, or None: HTTPS is fine anywhere; plain HTTP only on
+        the registry's own host name, and only if the registry itself is configured plain HTTP (then the
+        credential crosses that network in the clear anyway)."""
+        if realm_url.scheme == "https":
+            return None
+        if realm_url.hostname != urlsplit(self.base_url(repo.endpoint)).hostname:
+            return f"a plain-HTTP token service on another host than the registry {repo.endpoint}"
+        if not self.options.uses_plain_http(repo.endpoint):
+            return f"a plain-HTTP token service for the HTTPS registry {repo.endpoint}"
+        return None
 
     # -- manifests and blobs -------------------------------------------------------------------------------
 
@@ -480,12 +606,12 @@ class RegistryClient:
     def _referrers_by_api(self, repo: Repository, subject_digest: str, artifact_type: str) -> list[dict] | None:
         url: str | None = (f"{self.base_url(repo.endpoint)}/v2/{repo.name}/referrers/{subject_digest}"
                            f"?artifactType={quote(artifact_type, safe='')}")
+        what = f"referrers of {repo.name}@{subject_digest}"
         found: list[dict] = []
-        for _page in range(_MAX_REFERRER_PAGES):
+        for _page in range(MAX_REFERRER_PAGES):
             if url is None:
                 return found
             reply = self.request("GET", repo, "", url=url, headers={"Accept": OCI_INDEX})
-            what = f"referrers of {repo.name}@{subject_digest}"
             if reply.status == 404:
                 if "NAME_UNKNOWN" in reply.error_codes():
                     raise RegistryError(f"{what}: repository not found")
@@ -495,15 +621,20 @@ class RegistryClient:
             if reply.content_type != OCI_INDEX:
                 return None
             found.extend(_index_entries(reply.body, what))
+            _check_referrer_count(found, what)
             nxt = reply.links.get("next", {}).get("url")
             url = urljoin(url, nxt) if nxt else None
-        raise RegistryError(f"referrers of {repo.name}@{subject_digest}: more than {_MAX_REFERRER_PAGES} pages")
+        if url is None:
+            return found
+        raise RegistryError(f"{what}: more than {MAX_REFERRER_PAGES} pages (the registry's Link pagination does "
+                            "not end)")
 
     def _referrers_by_tag(self, repo: Repository, subject_digest: str) -> list[dict]:
         index = self.get_manifest(repo, fallback_tag(subject_digest), (OCI_INDEX,), missing_ok=True)
         if index is None:
             return []
-        return _index_entries(index.data, f"referrers tag {fallback_tag(subject_digest)} in {repo.name}")
+        what = f"referrers tag {fallback_tag(subject_digest)} in {repo.name}"
+        return _check_referrer_count(_index_entries(index.data, what), what)
 
 
 def parse_manifest(data: bytes, digest: str, content_type: str, what: str) -> Manifest:
@@ -536,6 +667,47 @@ def _index_entries(data: bytes, what: str) -> list[dict]:
     if problem is not None:
         raise RegistryError(f"{what}: malformed index: {problem.message[:120]}")
     return [m for m in document["manifests"] if isinstance(m, dict)]
+
+
+def _check_referrer_count(entries: list[dict], what: str) -> list[dict]:
+    if len(entries) > MAX_REFERRERS:
+        raise RegistryError(f"{what}: more than {MAX_REFERRERS} referrers")
+    return entries
+
+
+def _token_from(body: bytes, what: str) -> tuple[str, float]:
+    """(token, lifetime) from a token service's answer, which must be a JSON object with `token` or
+    `access_token` (a non-empty header-safe string of at most MAX_TOKEN_CHARS) and an optional positive, finite
+    `expires_in`. Nothing of the answer is quoted in errors: it may hold a secret."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        document = None
+    if not isinstance(document, dict):
+        raise RegistryError(f"{what}: the answer is not a JSON object")
+    token = document.get("token") or document.get("access_token")
+    if not isinstance(token, str) or not _TOKEN_CHARACTERS.fullmatch(token):
+        raise RegistryError(f"{what}: the answer holds no usable token (token/access_token must be a non-empty "
+                            "string of visible ASCII characters)")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise RegistryError(f"{what}: the token is {len(token)} characters, over the {MAX_TOKEN_CHARS} limit")
+    lifetime = document.get("expires_in")
+    if lifetime is None:
+        return token, DEFAULT_TOKEN_LIFETIME
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or not math.isfinite(lifetime) \
+            or lifetime <= 0:
+        raise RegistryError(f"{what}: expires_in is not a positive number of seconds")
+    return token, float(lifetime)
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) — what must match for credentials to be sent along."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # not a number: matches no registry
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _of_type(descriptors: Iterable[dict], artifact_type: str) -> tuple[dict, ...]:

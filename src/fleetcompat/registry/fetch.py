@@ -217,11 +217,12 @@ class SpecFetcher:
             raise RegistryError(exc.message, where=str(ref)) from None
         return image, wanted
 
-    @staticmethod
-    def _named(image: ImageReference, work: Callable[[], T]) -> T:
-        """Run `work`, making sure any error names the image."""
+    def _named(self, image: ImageReference, work: Callable[[], T]) -> T:
+        """Run `work` within the image's deadline (`RegistryOptions.timeout` for all of its registry requests),
+        making sure any error names the image."""
         try:
-            return work()
+            with self.client.deadline():
+                return work()
         except RegistryError as exc:
             if exc.where:
                 raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -26,9 +27,12 @@ def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
 class RegistryOptions:
     """Everything the registry code needs to know; the defaults are safe and fast-failing.
 
-    `timeout` bounds one registry request including its retries; `connect_timeout`/`read_timeout` bound
-    each attempt. A stalled or unreachable registry therefore costs at most `timeout` seconds per request,
-    and an unreachable host is not tried again in the same run.
+    `timeout` is the deadline for one image: everything `SpecFetcher.fetch`/`discover` or `attach_spec` asks
+    of registries for it (connects, headers, bodies, retries, redirects, token fetches, referrers pages) ends
+    within it. `connect_timeout`/`read_timeout` bound each connect and each wait for data within that. A
+    stalled, trickling or unreachable registry therefore costs at most `timeout` seconds per image, and an
+    unreachable host is not tried again in the same run. Nonsensical values (`nan`, `inf`, zero or negative
+    times) are refused when the options are made.
     """
 
     credentials: Mapping[str, Credential] = field(default_factory=dict)  # registry host -> explicit credential
@@ -46,8 +50,21 @@ class RegistryOptions:
     offline: bool = False
     referrers_probe_ttl: float = 24 * 3600.0  # how long "this registry has no referrers API" is remembered
 
+    def __post_init__(self) -> None:
+        for name in ("timeout", "connect_timeout", "read_timeout"):
+            check_seconds(f"registry option {name}", getattr(self, name))
+        if self.backoff != 0:  # no pause between retries is fine; anything else must be a sane time
+            check_seconds("registry option backoff", self.backoff)
+
     def uses_plain_http(self, endpoint: str) -> bool:
         return self.plain_http or endpoint in self.plain_http_registries
+
+
+def check_seconds(what: str, value: object) -> float:
+    """`value` if it is a positive, finite number of seconds, else a one-line RegistryError naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise RegistryError(f"{what}: expected a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 def add_registry_arguments(parser: argparse.ArgumentParser, *, cache: bool = True,
@@ -65,8 +82,8 @@ def add_registry_arguments(parser: argparse.ArgumentParser, *, cache: bool = Tru
     group.add_argument("--registry-token-stdin", action="store_true",
                        help="read a registry bearer token from stdin")
     group.add_argument("--registry-timeout", type=float, default=RegistryOptions.timeout, metavar="SECONDS",
-                       help="give up on one registry request (retries included) after this long "
-                       f"(default {RegistryOptions.timeout:g})")
+                       help="give up on an image after this long: all its registry requests, retries, redirects, "
+                       f"token fetches and referrers pages included (default {RegistryOptions.timeout:g})")
     if cache:
         group.add_argument("--cache-dir", metavar="DIR",
                            help="spec cache (default $XDG_CACHE_HOME/fleetcompat or ~/.cache/fleetcompat)")
@@ -92,8 +109,7 @@ def explicit_credentials(args: argparse.Namespace, hosts: Iterable[str]) -> dict
 
 
 def options_from_args(args: argparse.Namespace, refs: Iterable[ImageReference]) -> RegistryOptions:
-    if args.registry_timeout <= 0:
-        raise RegistryError("--registry-timeout must be positive")
+    timeout = check_seconds("--registry-timeout", args.registry_timeout)
     if args.registry_ca and not os.access(args.registry_ca, os.R_OK):
         raise RegistryError(f"--registry-ca {args.registry_ca}: no such readable file")
     cache_dir = getattr(args, "cache_dir", None)
@@ -102,9 +118,7 @@ def options_from_args(args: argparse.Namespace, refs: Iterable[ImageReference]) 
         plain_http=args.plain_http,
         plain_http_registries=frozenset(args.plain_http_registry),
         ca_file=args.registry_ca,
-        timeout=args.registry_timeout,
-        read_timeout=min(RegistryOptions.read_timeout, args.registry_timeout),
-        connect_timeout=min(RegistryOptions.connect_timeout, args.registry_timeout),
+        timeout=timeout,
         cache_dir=Path(cache_dir) if cache_dir else default_cache_dir(),
         offline=getattr(args, "offline", False),
     )

@@ -107,8 +107,14 @@ def attach_spec(client: RegistryClient, image: ImageReference, spec_bytes: bytes
                 source: str | None = None) -> AttachResult:
     """Validate the spec (errors name `source`, default `title`), then publish it as a compatibility artifact of
     `image` (its platform manifest if `platform` is given and the image is multi-platform, like
-    `oras attach --platform`)."""
+    `oras attach --platform`), all within one deadline (`RegistryOptions.timeout`)."""
     parse_spec(spec_bytes, source or title)
+    with client.deadline():
+        return _attach(client, image, spec_bytes, title, platform, annotations)
+
+
+def _attach(client: RegistryClient, image: ImageReference, spec_bytes: bytes, title: str, platform: Platform | None,
+            annotations: Mapping[str, str] | None) -> AttachResult:
     repo = Repository(image.endpoint, image.repository)
     resolved = client.get_manifest(repo, image.reference)
     subject = resolved.descriptor()
