@@ -227,6 +227,23 @@ def test_huge_node_name_is_left_out(outside):
             f"than {ELEMENT_VALUE_LIMIT}, left out") in warnings
 
 
+def test_warnings_are_one_printable_line(outside):
+    root = outside
+    special(root, "etc/kubernetes/node-feature-discovery/features.d/\x1b]0;pwned\x07\nfake", "fifo")
+    _, warnings, _ = gather_cli(root, "--sources", "local")
+    assert warnings == [f"fleetcompat: warning: {root}/etc/kubernetes/node-feature-discovery/features.d/"
+                        "\\x1b]0;pwned\\x07\\nfake: a FIFO, not read"]
+
+
+def test_summary_survives_digits_int_refuses(outside):
+    root = outside
+    write(root, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "\u00b2\n")  # "²": isdigit, not int()
+    result = subprocess.run([str(BIN / "fleetcompat"), "gather", "--root", str(root), "--summary"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hugepages"] == {"2Mi": None}
+
+
 def test_undecodable_names_become_facts_ansibles_json_cache_stores(outside, tmp_path):
     root = outside
     os.makedirs(os.fsencode(root / "sys/class/net") + b"/eth\xff\xfe")  # not UTF-8, as Linux allows

@@ -226,13 +226,17 @@ def test_documents_of_the_wrong_shape_are_host_errors(servers, ssh_args):
 
 def test_what_a_host_reports_is_bounded_and_printable(servers, ssh_args):
     features = {"attributes": {"system.name": {"elements": {"nodename": "n" * 5_000_000}},
-                               "kernel.version": {"elements": {"full": "6.1.0"}}}}
+                               "kernel.version": {"elements": {"full": "6.1.0"}}},
+                "flags": {"cpu.cpuid": {"elements": {"X86_64_V\u00b2": {}}}}}  # "²": isdigit, but not int()
     port = servers.ssh(reply(envelope(features, ["\x1b]0;pwned\x07 file\nline"])))
     result, _ = fleetcompat("gather", "--host", f"127.0.0.1:{port}", *ssh_args, "--ssh-timeout", str(TIMEOUT))
     assert result.returncode == 0, result.stderr
     gathered = json.loads(result.stdout)
     assert gathered["attributes"] == {"system.name": {"elements": {}},
                                       "kernel.version": {"elements": {"full": "6.1.0"}}}
+    summary, _ = fleetcompat("gather", "--summary", "--host", f"127.0.0.1:{port}", *ssh_args)
+    assert summary.returncode == 0, summary.stderr
+    assert json.loads(summary.stdout)["cpu"]["x86_64_level"] is None
     assert result.stderr.splitlines() == [
         f"fleetcompat: warning: 127.0.0.1:{port}: \\x1b]0;pwned\\x07 file\\nline",
         f"fleetcompat: warning: 127.0.0.1:{port}: attributes 'system.name' element 'nodename': value of 5000000 "

@@ -33,7 +33,7 @@ import paramiko
 from fleetcompat.errors import FeaturesError
 from fleetcompat.features.load import parse_features_document
 from fleetcompat.hostfeatures import summarize
-from fleetcompat.hostfeatures.limits import MIB, WARNING_LENGTH_LIMIT, bounded_features, bounded_warnings
+from fleetcompat.hostfeatures.limits import MIB, bounded_features, bounded_warnings, one_line
 from fleetcompat.remote.options import RemoteHost, SshOptions
 from fleetcompat.remote.payload import BOOTSTRAP, package_zip
 from fleetcompat.remote.target import Target
@@ -60,13 +60,6 @@ class _Unreachable(Exception):
 
 class _GatherFailed(Exception):
     pass
-
-
-def one_line(text: str, limit: int = _STDERR_SHOWN) -> str:
-    """`text` as one printable line: control characters (escape sequences, CR, newlines) shown escaped, cut."""
-    if not text.isprintable():
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class _UnknownHostKey(paramiko.SSHException):
@@ -129,7 +122,7 @@ def _connect(client: paramiko.SSHClient, target: Target, options: SshOptions, de
         if isinstance(exc, OSError):
             raise _Unreachable(f"{where}: cannot connect ({exc.strerror or exc})") from None
         reason = str(exc) or "the host closed the connection during the SSH handshake"  # EOFError says nothing
-        raise _Unreachable(f"{where}: ssh: {one_line(reason)}") from None
+        raise _Unreachable(f"{where}: ssh: {one_line(reason, _STDERR_SHOWN)}") from None
 
 
 def _run_gatherer(client: paramiko.SSHClient, options: SshOptions, deadline: float) -> tuple[bytes, bytes, int]:
@@ -179,14 +172,15 @@ def _document(stdout: bytes, stderr: bytes) -> tuple[dict, list[str]]:
     try:
         parse_features_document(doc["features"], "features")
     except FeaturesError as exc:
-        raise _GatherFailed(f"gatherer printed features that are not NFD's form: {one_line(str(exc))}") from None
+        reason = one_line(str(exc), _STDERR_SHOWN)
+        raise _GatherFailed(f"gatherer printed features that are not NFD's form: {reason}") from None
     features, problems = bounded_features(doc["features"])
-    return features, [one_line(w, WARNING_LENGTH_LIMIT) for w in bounded_warnings(warnings + problems)]
+    return features, bounded_warnings(warnings + problems)
 
 
 def _last_line(stderr: bytes) -> str:
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    return one_line(lines[-1].strip()) if lines else "no output on stderr"
+    return one_line(lines[-1].strip(), _STDERR_SHOWN) if lines else "no output on stderr"
 
 
 def gather_host(target: Target, options: SshOptions) -> RemoteHost:
@@ -214,8 +208,9 @@ def gather_host(target: Target, options: SshOptions) -> RemoteHost:
     except _GatherFailed as exc:
         return RemoteHost(target, HostStatus.ERROR, str(exc), seconds=time.monotonic() - started)
     except (paramiko.SSHException, OSError, EOFError) as exc:  # the session broke after it was established
+        broken = one_line(str(exc) or "the host closed the connection", _STDERR_SHOWN)
         reason = (f"gathering did not finish within {options.timeout:g}s" if time.monotonic() >= deadline
-                  else f"ssh session failed: {one_line(str(exc) or 'the host closed the connection')}")
+                  else f"ssh session failed: {broken}")
         return RemoteHost(target, HostStatus.ERROR, reason, seconds=time.monotonic() - started)
     finally:
         watchdog.cancel()

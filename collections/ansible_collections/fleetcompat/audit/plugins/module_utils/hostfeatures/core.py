@@ -59,7 +59,8 @@ class HostFS:
     replaced directory leads outside. What remains: the last component is checked with lstat before it is opened
     (so a device node is never opened) and again with fstat after; a file swapped for a device in between is
     opened but refused unread. With root `/` there is no outside, and the kernel's own lookup resolves exactly as
-    the walk would, so paths are opened directly.
+    the walk would, so paths are opened directly and checked with fstat only (the files are the running host's,
+    its root's to place; O_NONBLOCK keeps a FIFO from blocking the open).
     """
 
     def __init__(self, root: str = "/") -> None:
@@ -157,13 +158,15 @@ class HostFS:
             raise _Skipped(f"{self.path(rel)}: larger than {limit} bytes ({info.st_size}), not read")
 
     def _read_limited(self, rel: str, limit: int) -> bytes:
-        dir_fd, name, info = self._lookup(rel)
-        try:
-            self._check_file(rel, info, limit)  # before the open: a device or FIFO is never opened
-            fd = os.open(name, _READ_FLAGS if dir_fd is None else _READ_FLAGS | os.O_NOFOLLOW, dir_fd=dir_fd)
-        finally:
-            if dir_fd is not None:
+        if self._prefix:
+            dir_fd, name, info = self._lookup(rel)
+            try:
+                self._check_file(rel, info, limit)  # before the open: a device or FIFO in a tree is never opened
+                fd = os.open(name, _READ_FLAGS | os.O_NOFOLLOW, dir_fd=dir_fd)
+            finally:
                 os.close(dir_fd)
+        else:  # the running host's own files, owned by its root: checked on the open fd only (one stat less)
+            fd = os.open("/" + rel, _READ_FLAGS)
         try:
             self._check_file(rel, os.fstat(fd), limit)  # what is read is what this fd is
             chunks, size = [], 0

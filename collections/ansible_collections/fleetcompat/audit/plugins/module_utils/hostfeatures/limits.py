@@ -65,6 +65,15 @@ def clean_text(text: str) -> str:
     return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
+def one_line(text: str, limit: int) -> str:
+    """`text` as one printable line of at most `limit` characters (plus "..."): control characters (escape
+    sequences, CR, newlines) escaped, lone surrogates replaced. For text from a host that reaches a terminal."""
+    text = clean_text(text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _fits(kind: str, feature: str, name: str, value: str, problems: list[str]) -> bool:
     if len(name) > ELEMENT_NAME_LIMIT:
         problems.append(f"{kind} {feature!r}: an element name of {len(name)} characters is longer than "
@@ -77,7 +86,15 @@ def _fits(kind: str, feature: str, name: str, value: str, problems: list[str]) -
     return True
 
 
+def _plain(texts, limit: int) -> bool:
+    """All `texts` ASCII and at most `limit` long: nothing to check one by one (the common case, at C speed)."""
+    return not texts or (max(map(len, texts)) <= limit and "".join(texts).isascii())
+
+
 def _bounded_elements(kind: str, feature: str, elements: dict, problems: list[str]) -> dict:
+    if _plain(elements, ELEMENT_NAME_LIMIT) and (kind == "flags" or _plain(list(elements.values()),
+                                                                           ELEMENT_VALUE_LIMIT)):
+        return elements
     kept = {}
     for name, value in elements.items():
         if _fits(kind, feature, name, value if isinstance(value, str) else "", problems):
@@ -111,10 +128,10 @@ def bounded_features(features: dict) -> tuple[dict, list[str]]:
 
 
 def bounded_warnings(warnings) -> list[str]:
-    """At most WARNING_COUNT_LIMIT distinct warnings, each cut to WARNING_LENGTH_LIMIT, plus a count of the rest."""
+    """At most WARNING_COUNT_LIMIT distinct warnings, each one line of at most WARNING_LENGTH_LIMIT characters
+    (file names in them come from the host), plus a count of the rest."""
     unique = list(dict.fromkeys(warnings))
-    kept = [clean_text(w if len(w) <= WARNING_LENGTH_LIMIT else w[:WARNING_LENGTH_LIMIT] + "...")
-            for w in unique[:WARNING_COUNT_LIMIT]]
+    kept = [one_line(w, WARNING_LENGTH_LIMIT) for w in unique[:WARNING_COUNT_LIMIT]]
     if len(unique) > WARNING_COUNT_LIMIT:
         kept.append(f"{len(unique) - WARNING_COUNT_LIMIT} more warnings left out")
     return kept
