@@ -22,7 +22,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from fleetcompat.hostfeatures.limits import ELEMENT_VALUE_LIMIT
+from fleetcompat.hostfeatures.limits import ELEMENT_NAME_LIMIT, ELEMENT_VALUE_LIMIT
 from fleetcompat.remote.options import MAX_TIMEOUT
 from fleetcompat.remote.ssh import STDERR_LIMIT, STDOUT_LIMIT
 
@@ -226,7 +226,8 @@ def test_documents_of_the_wrong_shape_are_host_errors(servers, ssh_args):
 
 def test_what_a_host_reports_is_bounded_and_printable(servers, ssh_args):
     features = {"attributes": {"system.name": {"elements": {"nodename": "n" * 5_000_000}},
-                               "kernel.version": {"elements": {"full": "6.1.0"}}},
+                               "kernel.version": {"elements": {"full": "6.1.0"}},
+                               "f" * 2000: {"elements": {}}},
                 "flags": {"cpu.cpuid": {"elements": {"X86_64_V\u00b2": {}}}}}  # "²": isdigit, but not int()
     port = servers.ssh(reply(envelope(features, ["\x1b]0;pwned\x07 file\nline"])))
     result, _ = fleetcompat("gather", "--host", f"127.0.0.1:{port}", *ssh_args, "--ssh-timeout", str(TIMEOUT))
@@ -240,7 +241,9 @@ def test_what_a_host_reports_is_bounded_and_printable(servers, ssh_args):
     assert result.stderr.splitlines() == [
         f"fleetcompat: warning: 127.0.0.1:{port}: \\x1b]0;pwned\\x07 file\\nline",
         f"fleetcompat: warning: 127.0.0.1:{port}: attributes 'system.name' element 'nodename': value of 5000000 "
-        f"characters is longer than {ELEMENT_VALUE_LIMIT}, left out"]
+        f"characters is longer than {ELEMENT_VALUE_LIMIT}, left out",
+        f"fleetcompat: warning: 127.0.0.1:{port}: attributes: a feature name of 2000 characters is longer than "
+        f"{ELEMENT_NAME_LIMIT}, left out"]
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "1e300"])
