@@ -10,6 +10,7 @@ from fleetcompat.remote.options import (
     DEFAULT_PARALLEL,
     DEFAULT_PYTHON,
     DEFAULT_TIMEOUT,
+    MAX_TIMEOUT,
     RemoteHost,
     SshOptions,
 )
@@ -44,8 +45,9 @@ def wants_remote(args: argparse.Namespace) -> bool:
 
 
 def ssh_options(args: argparse.Namespace, root: str = "/", sources: tuple[str, ...] | None = None) -> SshOptions:
-    if args.ssh_timeout <= 0:
-        raise FleetcompatError("--ssh-timeout must be positive")
+    if not 0 < args.ssh_timeout <= MAX_TIMEOUT:  # also false for nan; inf is over the maximum
+        raise FleetcompatError(f"--ssh-timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
+                               f"not {args.ssh_timeout:g}")
     if args.parallel < 1:
         raise FleetcompatError("--parallel must be at least 1")
     return SshOptions(user=args.ssh_user, identity_files=tuple(args.identity), known_hosts=args.known_hosts,

@@ -10,6 +10,8 @@ from fleetcompat.results.fleet import HostStatus
 
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 DEFAULT_TIMEOUT = 30.0
+# A day: far above any gather, and below what socket and thread timeouts can represent (inf, 1e300 fail there).
+MAX_TIMEOUT = 86400.0
 DEFAULT_PARALLEL = 16
 DEFAULT_PYTHON = "python3"
 

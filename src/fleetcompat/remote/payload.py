@@ -1,8 +1,9 @@
 """What the direct mode runs on a host: the stdlib gatherer package, zipped, imported from memory by a bootstrap.
 
 The bootstrap is passed with `python3 -c`, reads the zip from stdin, serves imports of `hostfeatures` from it
-(nothing is written on the host), runs `gather(root, sources)` and prints one JSON document. It must run on
-the host's Python 3.9+: no `match`, no `X | Y` annotations.
+(nothing is written on the host), runs `gather(root, sources)` and prints one JSON document (features and
+warnings; the controller computes the summary from the features it accepted). It must run on the host's
+Python 3.9+: no `match`, no `X | Y` annotations.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ sys.meta_path.insert(0, PayloadImporter())
 args = json.loads(sys.argv[1])
 import hostfeatures
 features, warnings = hostfeatures.gather(args["root"], args["sources"])
-json.dump({"features": features, "warnings": list(warnings), "summary": hostfeatures.summarize(features),
-           "python": sys.version.split()[0]}, sys.stdout, separators=(",", ":"))
+json.dump({"features": features, "warnings": list(warnings), "python": sys.version.split()[0]}, sys.stdout,
+          separators=(",", ":"))
 """
 
 

@@ -5,12 +5,19 @@ new keys are accepted explicitly), run `python3 -c BOOTSTRAP` with the zipped ga
 document. Hosts run in parallel on a bounded thread pool, each under its own deadline. The statuses are the ones
 the Ansible path records: `unreachable` (no SSH session: refused, timeout, DNS, authentication, host key) and
 `error` (reached, but gathering failed), each with the reason; nothing is dropped.
+
+A host is not trusted to behave: what it prints is read in chunks up to STDOUT_LIMIT/STDERR_LIMIT, the deadline
+covers the whole exchange (a watchdog closes the connection when it passes, whatever paramiko is waiting for),
+the document must be NFD features in the gatherer's envelope, and the features pass the gatherer's own bounds
+again. Everything a host says that reaches the terminal is made one printable line. paramiko's own logging
+(tracebacks about garbage banners) is silenced: each host ends as one status with one reason.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
+import logging
 import os
 import select
 import shlex
@@ -23,6 +30,10 @@ from pathlib import Path
 
 import paramiko
 
+from fleetcompat.errors import FeaturesError
+from fleetcompat.features.load import parse_features_document
+from fleetcompat.hostfeatures import summarize
+from fleetcompat.hostfeatures.limits import MIB, bounded_features, bounded_warnings, one_line
 from fleetcompat.remote.options import RemoteHost, SshOptions
 from fleetcompat.remote.payload import BOOTSTRAP, package_zip
 from fleetcompat.remote.target import Target
@@ -30,6 +41,17 @@ from fleetcompat.results.fleet import HostStatus
 
 _READ_CHUNK = 65536
 _STDERR_SHOWN = 300
+# What one host may print. The gatherer's document is 55 KB for this machine; its own limits (4 MiB kernel config,
+# 4 MiB module lists, 64 Ki directory entries, 4 KiB values) keep even a very large host a few MiB.
+STDOUT_LIMIT = 16 * MIB
+# The gatherer prints nothing on stderr unless Python itself fails (a traceback of a few KB).
+STDERR_LIMIT = 1 * MIB
+
+# paramiko logs handshake failures with tracebacks (and Python prints them when no handler is configured);
+# the reason reaches the user as the host's one-line status instead.
+_paramiko_log = logging.getLogger("paramiko")
+_paramiko_log.addHandler(logging.NullHandler())
+_paramiko_log.propagate = False
 
 
 class _Unreachable(Exception):
@@ -66,9 +88,8 @@ class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
         client.get_host_keys().add(hostname, key.get_name(), key)
 
 
-def _connect(target: Target, options: SshOptions, deadline: float) -> paramiko.SSHClient:
+def _connect(client: paramiko.SSHClient, target: Target, options: SshOptions, deadline: float) -> None:
     known_hosts = Path(options.known_hosts).expanduser()
-    client = paramiko.SSHClient()
     if known_hosts.exists():
         client.get_host_keys().load(str(known_hosts))
     client.set_missing_host_key_policy(_HostKeyPolicy(known_hosts, options.accept_new_host_keys))
@@ -95,13 +116,13 @@ def _connect(target: Target, options: SshOptions, deadline: float) -> paramiko.S
     except paramiko.ssh_exception.NoValidConnectionsError as exc:
         reasons = sorted({e.strerror or str(e) for e in exc.errors.values()})
         raise _Unreachable(f"{where}: cannot connect ({'; '.join(reasons)})") from None
-    except OSError as exc:
-        raise _Unreachable(f"{where}: cannot connect ({exc.strerror or exc})") from None
-    except paramiko.SSHException as exc:
-        if time.monotonic() >= deadline:  # paramiko reports a silent peer as a lost session, not as a timeout
+    except (OSError, paramiko.SSHException, EOFError, ValueError) as exc:  # garbage peers raise all of these
+        if time.monotonic() >= deadline:  # a silent peer (or the watchdog's close) looks like a lost session
             raise _Unreachable(f"{where}: timed out after {options.timeout:g}s (no SSH handshake)") from None
-        raise _Unreachable(f"{where}: ssh: {exc}") from None
-    return client
+        if isinstance(exc, OSError):
+            raise _Unreachable(f"{where}: cannot connect ({exc.strerror or exc})") from None
+        reason = str(exc) or "the host closed the connection during the SSH handshake"  # EOFError says nothing
+        raise _Unreachable(f"{where}: ssh: {one_line(reason, _STDERR_SHOWN)}") from None
 
 
 def _run_gatherer(client: paramiko.SSHClient, options: SshOptions, deadline: float) -> tuple[bytes, bytes, int]:
@@ -111,6 +132,7 @@ def _run_gatherer(client: paramiko.SSHClient, options: SshOptions, deadline: flo
     assert transport is not None
     channel = transport.open_session(timeout=max(0.1, deadline - time.monotonic()))
     try:
+        channel.settimeout(max(0.1, deadline - time.monotonic()))  # sendall into a window the host never opens
         channel.exec_command(command)
         channel.sendall(package_zip())
         channel.shutdown_write()
@@ -121,48 +143,78 @@ def _run_gatherer(client: paramiko.SSHClient, options: SshOptions, deadline: flo
                 raise _GatherFailed(f"gathering did not finish within {options.timeout:g}s")
             select.select([channel], [], [], min(remaining, 1.0))
             while channel.recv_ready():
-                out += channel.recv(_READ_CHUNK)
+                _append_limited(out, channel.recv(_READ_CHUNK), STDOUT_LIMIT, "stdout")
             while channel.recv_stderr_ready():
-                err += channel.recv_stderr(_READ_CHUNK)
+                _append_limited(err, channel.recv_stderr(_READ_CHUNK), STDERR_LIMIT, "stderr")
             if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
                 return bytes(out), bytes(err), channel.recv_exit_status()
     finally:
         channel.close()
 
 
+def _append_limited(buffer: bytearray, chunk: bytes, limit: int, stream: str) -> None:
+    if len(buffer) + len(chunk) > limit:
+        raise _GatherFailed(f"the host printed more than {limit} bytes on {stream}; stopped reading")
+    buffer += chunk
+
+
+def _document(stdout: bytes, stderr: bytes) -> tuple[dict, list[str]]:
+    """(features, warnings) from what the gatherer printed, checked to be the gatherer's envelope and NFD features."""
+    try:
+        doc = json.loads(stdout)
+    except (ValueError, RecursionError):  # RecursionError: a document nested deeper than json can parse
+        raise _GatherFailed(f"gatherer printed no JSON document: {_last_line(stderr)}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), dict) or "kind" in doc["features"]:
+        raise _GatherFailed("gatherer printed JSON that is not its document ({\"features\": {...}, ...})")
+    warnings = doc.get("warnings") or []
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise _GatherFailed("gatherer printed a document whose warnings are not a list of strings")
+    try:
+        parse_features_document(doc["features"], "features")
+    except FeaturesError as exc:
+        reason = one_line(str(exc), _STDERR_SHOWN)
+        raise _GatherFailed(f"gatherer printed features that are not NFD's form: {reason}") from None
+    features, problems = bounded_features(doc["features"])
+    return features, bounded_warnings(warnings + problems)
+
+
 def _last_line(stderr: bytes) -> str:
     lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    text = lines[-1].strip() if lines else "no output on stderr"
-    return text if len(text) <= _STDERR_SHOWN else text[:_STDERR_SHOWN] + "..."
+    return one_line(lines[-1].strip(), _STDERR_SHOWN) if lines else "no output on stderr"
 
 
 def gather_host(target: Target, options: SshOptions) -> RemoteHost:
     started = time.monotonic()
     deadline = started + options.timeout
-    client = None
+    client = paramiko.SSHClient()
+    # Whatever paramiko blocks on (a reply to exec that never comes, a full window), closing the connection at
+    # the deadline ends it; the except clauses below then report the timeout.
+    watchdog = threading.Timer(options.timeout, client.close)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        client = _connect(target, options, deadline)
+        _connect(client, target, options, deadline)
         stdout, stderr, code = _run_gatherer(client, options, deadline)
         if code == 127:
             raise _GatherFailed(f"{options.python} not found on the host (the gatherer needs Python 3.9+; "
                                 "see --remote-python)")
         if code != 0:
             raise _GatherFailed(f"gatherer failed with exit status {code}: {_last_line(stderr)}")
-        try:
-            doc = json.loads(stdout)
-        except ValueError:
-            raise _GatherFailed(f"gatherer printed no JSON document: {_last_line(stderr)}") from None
-        return RemoteHost(target, HostStatus.OK, None, doc["features"], doc.get("summary"),
-                          list(doc.get("warnings") or ()), time.monotonic() - started)
+        features, warnings = _document(stdout, stderr)
+        return RemoteHost(target, HostStatus.OK, None, features, summarize(features), warnings,
+                          time.monotonic() - started)
     except _Unreachable as exc:
         return RemoteHost(target, HostStatus.UNREACHABLE, str(exc), seconds=time.monotonic() - started)
     except _GatherFailed as exc:
         return RemoteHost(target, HostStatus.ERROR, str(exc), seconds=time.monotonic() - started)
-    except (paramiko.SSHException, OSError) as exc:  # the session broke after it was established
-        return RemoteHost(target, HostStatus.ERROR, f"ssh session failed: {exc}", seconds=time.monotonic() - started)
+    except (paramiko.SSHException, OSError, EOFError) as exc:  # the session broke after it was established
+        broken = one_line(str(exc) or "the host closed the connection", _STDERR_SHOWN)
+        reason = (f"gathering did not finish within {options.timeout:g}s" if time.monotonic() >= deadline
+                  else f"ssh session failed: {broken}")
+        return RemoteHost(target, HostStatus.ERROR, reason, seconds=time.monotonic() - started)
     finally:
-        if client is not None:
-            client.close()
+        watchdog.cancel()
+        client.close()
 
 
 def gather_hosts(targets: Sequence[Target], options: SshOptions) -> list[RemoteHost]:

@@ -30,6 +30,7 @@ options:
     description:
       - Directory the host's file system is read from. Every file is read below it.
       - Use C(/host) in a container with the host mounted there, or a captured C(sys)/C(proc) tree.
+      - Paths are resolved inside I(root) as if chrooted there (absolute symlinks and C(..) never leave it).
     type: path
     default: /
   sources:
@@ -54,6 +55,10 @@ attributes:
 notes:
   - C(system.name.nodename) is C($NODE_NAME) when set (as in NFD), else the host name from
     C(<root>/proc/sys/kernel/hostname).
+  - Only regular files are read, each up to a size limit (C(/proc/cpuinfo) 16 MiB, kernel config 4 MiB, other
+    sysfs/procfs files 64 KiB); FIFOs, devices and larger files are skipped with a warning naming the path.
+    Element names over 1024 and values over 4096 characters are left out with a warning. See the fleetcompat
+    documentation C(docs/gathering.md), "Limits and the root".
   - CPUID-only data (for example C(cpu.cpuid) names that C(/proc/cpuinfo) cannot show) is approximated;
     see the fleetcompat documentation C(docs/gathering.md).
 seealso:

@@ -12,6 +12,7 @@ from . import cloud, cpu, drivers, kernel, local, memory, network, pci, storage,
 from .context import Context
 from .core import FeatureSink, HostFS
 from .devices import device_backend
+from .limits import bounded_features, bounded_warnings
 
 # NFD's sources in NFD's order, then the fleetcompat extension sources.
 SOURCES = (cpu, kernel, memory, network, pci, usb, storage, system, local, drivers, cloud)
@@ -46,6 +47,8 @@ def parse_sources(items) -> list[str]:
 def gather(root: str = "/", sources=None, use_udev: bool | None = None, environ=None) -> tuple[dict, list[str]]:
     """(features in NFD JSON form, warnings). One failing source only costs its own features and a warning.
 
+    Element names and values over the limits in `limits` are left out with a warning; warnings are bounded too.
+
     `sources`: names or selection items as `parse_sources` takes them (None = all).
     `use_udev`: None = use pyudev when importable and `root` is "/", False = sysfs only, True = require udev.
     """
@@ -69,7 +72,8 @@ def gather(root: str = "/", sources=None, use_udev: bool | None = None, environ=
             out.merge(part)
     finally:
         devices.close()
-    return out.to_nfd(), list(dict.fromkeys(fs.warnings))
+    features, problems = bounded_features(out.to_nfd())  # what the host says about itself, within limits
+    return features, bounded_warnings(fs.warnings + problems)
 
 
 def dumps(features: dict) -> str:

@@ -6,6 +6,7 @@ import os
 import re
 
 from .core import HostFS, parse_key_values, trimmed
+from .limits import CPUINFO_LIMIT
 
 # uname machine -> Go's GOARCH (the architecture names NFD is built for and OCI platforms use).
 _GOARCH = {
@@ -73,7 +74,7 @@ class Context:
     @property
     def cpuinfo(self) -> CpuInfo:
         if self._cpuinfo is None:
-            self._cpuinfo = CpuInfo(self.fs.read_cached("proc/cpuinfo"))
+            self._cpuinfo = CpuInfo(self.fs.read_cached("proc/cpuinfo", CPUINFO_LIMIT))
         return self._cpuinfo
 
     @property
@@ -109,4 +110,4 @@ class Context:
         return None
 
     def warn(self, message: str) -> None:
-        self.fs.warnings.append(message)
+        self.fs.warn(message)

@@ -11,6 +11,7 @@ import re
 from .cloud import hypervisor_from_hints
 from .core import FeatureSink, trimmed
 from .cpuid import X86_VENDORS, hwcap_flags_from_auxv, hwcap_flags_from_cpuinfo, x86_flags
+from .limits import MOUNTINFO_LIMIT
 
 NAME = "cpu"
 
@@ -142,7 +143,7 @@ def _pstate(ctx) -> dict[str, str]:
 
 
 def _resctrl_num_closids(ctx, level: str) -> int | None:
-    mountinfo = ctx.fs.read("proc/self/mountinfo") or ""
+    mountinfo = ctx.fs.read("proc/self/mountinfo", MOUNTINFO_LIMIT) or ""
     for line in mountinfo.split("\n"):
         fields = line.split(" - ", 1)
         if len(fields) == 2 and fields[1].split(" ", 1)[0] == "resctrl":

@@ -5,11 +5,11 @@ Unlike NFD, /proc/modules, /proc/config.gz and /lib/modules/<ver>/build/.config 
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 
 from .core import FeatureSink
+from .limits import KCONFIG_LIMIT, MODULE_LIST_LIMIT
 
 NAME = "kernel"
 
@@ -45,16 +45,26 @@ def kconfig_paths(release: str | None) -> list[str]:
     ]
 
 
+def _gunzip(ctx, rel: str, raw: bytes) -> bytes | None:
+    """Decompressed `raw`, at most KCONFIG_LIMIT bytes of it (a gzip bomb stops there); None if not gzip."""
+    inflater = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+    try:
+        text = inflater.decompress(raw, KCONFIG_LIMIT + 1)
+    except zlib.error:
+        return None
+    if len(text) > KCONFIG_LIMIT:
+        ctx.warn(f"{ctx.fs.path(rel)}: decompresses to more than {KCONFIG_LIMIT} bytes, not read")
+        return None
+    return text if inflater.eof else None
+
+
 def read_kconfig(ctx) -> dict[str, str] | None:
     for rel in kconfig_paths(ctx.kernel_release):
-        raw = ctx.fs.read_bytes(rel)
+        raw = ctx.fs.read_bytes(rel, KCONFIG_LIMIT)
+        if raw is not None and rel.endswith(".gz"):
+            raw = _gunzip(ctx, rel, raw)
         if raw is None:
-            continue
-        if rel.endswith(".gz"):
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error):
-                continue  # NFD moves on to the next candidate when gunzip fails
+            continue  # NFD moves on to the next candidate when a file is missing or gunzip fails
         config = {}
         for line in raw.decode("utf-8", "replace").split("\n"):
             if line.startswith("CONFIG_"):
@@ -66,7 +76,7 @@ def read_kconfig(ctx) -> dict[str, str] | None:
 
 
 def _loaded_modules(ctx) -> list[str] | None:
-    text = ctx.fs.read("proc/modules")
+    text = ctx.fs.read("proc/modules", MODULE_LIST_LIMIT)
     if text is None:
         return None
     return [line.split()[0] for line in text.split("\n") if line.strip()]
@@ -75,7 +85,7 @@ def _loaded_modules(ctx) -> list[str] | None:
 def _builtin_modules(ctx) -> list[str] | None:
     if ctx.kernel_release is None:
         return None
-    text = ctx.fs.read(f"lib/modules/{ctx.kernel_release}/modules.builtin")
+    text = ctx.fs.read(f"lib/modules/{ctx.kernel_release}/modules.builtin", MODULE_LIST_LIMIT)
     if text is None:
         return None
     builtins = []

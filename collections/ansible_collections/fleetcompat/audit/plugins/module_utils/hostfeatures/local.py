@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import os
 import re
-import stat
 
 from .core import FeatureSink
+from .limits import LOCAL_FEATURE_FILE_LIMIT
 
 NAME = "local"
 
 FEATURES_DIR = "etc/kubernetes/node-feature-discovery/features.d"
-MAX_FILE_SIZE = 65536
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$", re.ASCII
 )
@@ -78,24 +76,15 @@ def parse_feature_file(lines, now: datetime.datetime) -> tuple[dict[str, str], d
 
 def discover(ctx, out: FeatureSink) -> None:
     fs = ctx.fs
-    directory = fs.in_root(FEATURES_DIR)
     features: dict[str, str] = {}
     labels: dict[str, str] = {}
     now = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017 - runs on Python 3.9
-    for name in fs.listdir(directory) or ():
+    for name in fs.listdir(FEATURES_DIR) or ():
         if name.startswith("."):
             continue
-        rel = fs.in_root(f"{directory}/{name}")  # a file may be an absolute symlink, too
-        try:
-            info = os.stat(fs.path(rel))
-        except OSError:
-            continue
-        if not stat.S_ISREG(info.st_mode):
-            continue
-        if info.st_size > MAX_FILE_SIZE:
-            ctx.warn(f"{fs.path(rel)}: larger than {MAX_FILE_SIZE} bytes, skipped (as NFD does)")
-            continue
-        text = fs.read(rel)
+        rel = f"{FEATURES_DIR}/{name}"
+        # NFD skips files over 64 KiB and non-regular ones; HostFS does both and says so in a warning.
+        text = fs.read(rel, LOCAL_FEATURE_FILE_LIMIT)
         if text is None:
             continue
         file_features, file_labels, problems = parse_feature_file(text.split("\n"), now)

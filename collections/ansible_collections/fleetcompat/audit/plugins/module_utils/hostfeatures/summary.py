@@ -22,7 +22,8 @@ def _instances(features: dict, name: str) -> list[dict[str, str]] | None:
 
 
 def _count(text: str | None) -> int | None:
-    return int(text) if text is not None and text.isdigit() else None
+    # isdecimal, not isdigit: int() takes every decimal digit, but not "²" (a digit that is not decimal).
+    return int(text) if text is not None and text.isdecimal() else None
 
 
 def _by_vendor(devices: list[dict[str, str]], prefixes) -> list[dict]:
@@ -51,7 +52,8 @@ def summarize(features: dict) -> dict:
     topology = _attributes(features, "cpu.topology")
     release = _attributes(features, "system.osrelease")
     cpuid = (features.get("flags", {}).get("cpu.cpuid") or {}).get("elements") or {}
-    levels = [int(k[len("X86_64_V"):]) for k in cpuid if k.startswith("X86_64_V") and k[len("X86_64_V"):].isdigit()]
+    levels = [level for level in (_count(k[len("X86_64_V"):]) for k in cpuid if k.startswith("X86_64_V"))
+              if level is not None]
     hugepages = {k[len("hugepages-"):]: _count(v) for k, v in _attributes(features, "memory.hugepages").items()
                  if k.startswith("hugepages-")}
     # driver.pci carries hwdb names when udev was available; pci.device is the NFD fallback.

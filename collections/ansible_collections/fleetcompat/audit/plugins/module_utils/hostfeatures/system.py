@@ -38,7 +38,7 @@ def nodename(ctx) -> str:
 
 def discover(ctx, out: FeatureSink) -> None:
     fs = ctx.fs
-    text = fs.read(fs.in_root("etc/os-release"))
+    text = fs.read("etc/os-release")  # often an absolute symlink: resolved inside the root
     if text is not None:
         out.attribute("system.osrelease", parse_os_release(text))
     out.attribute("system.name", {"nodename": nodename(ctx)})
