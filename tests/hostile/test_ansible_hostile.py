@@ -58,9 +58,10 @@ class HostileRun:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> HostileRun:
-    """One audit.yml run: `good` (a healthy host), `fifo` (/proc/cpuinfo under its gather root is a FIFO),
-    `stuck` (its Python interpreter is a script that sleeps for an hour), `big` (its cached facts say its nodename
-    is 50 MB); images: a good spec, an alias bomb, a 50,000-level nested spec, and one matching the nodename."""
+    """One audit.yml run, with any_errors_fatal and a 1 GiB address-space limit: `good` (a healthy host), `fifo`
+    (/proc/cpuinfo under its gather root is a FIFO), `stuck` (its Python interpreter is a script that sleeps for an
+    hour), `big` (its cached facts say its nodename is 50 MB), `odd` (its cached features are malformed, so its
+    evaluation fails); images: a good spec, an alias bomb, a 50,000-level nested spec, one matching the nodename."""
     try:
         ssh = SshLab()
     except LabUnavailable as exc:
@@ -83,7 +84,7 @@ def hostile(tmp_path_factory) -> HostileRun:
         inventory_hosts = doc["all"]["children"]["lab"]["hosts"]
         inventory_hosts["fifo"]["fleetcompat_gather_root"] = str(shared / "fifo-root")
         inventory_hosts["stuck"]["ansible_python_interpreter"] = str(interpreter)
-        inventory_hosts["big"] = dict(inventory_hosts["good"])
+        inventory_hosts["big"] = inventory_hosts["odd"] = dict(inventory_hosts["good"])
         inventory = tmp / "hostile.yml"
         inventory.write_text(yaml.safe_dump(doc, sort_keys=False))
         lab = Lab(ssh, inventory, hosts)
@@ -100,9 +101,11 @@ def hostile(tmp_path_factory) -> HostileRun:
         facts = {"cacheable": True, "node_features_summary": {"nodename": nodename}, "node_features": {
             "flags": {}, "instances": {}, "attributes": {"system.name": {"elements": {"nodename": nodename}}}}}
         seed = tmp / "seed.yml"
-        seed.write_text(yaml.safe_dump([{"name": "Cache a host's facts", "hosts": "big", "gather_facts": False,
-                                         "tasks": [{"name": "Report a 50 MB nodename",
-                                                    "ansible.builtin.set_fact": facts}]}]))
+        malformed = {"cacheable": True, "node_features": {"flags": []}}
+        seed.write_text(yaml.safe_dump([
+            {"name": "Cache a host's facts", "hosts": host, "gather_facts": False,
+             "tasks": [{"name": "Cache the facts", "ansible.builtin.set_fact": host_facts}]}
+            for host, host_facts in (("big", facts), ("odd", malformed))]))
         proc = run_playbook(lab, str(seed), env=env, timeout=120)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
@@ -115,8 +118,8 @@ def hostile(tmp_path_factory) -> HostileRun:
                            fleetcompat_report_dir=str(tmp / "reports"),
                            fleetcompat_report_formats=["json", "html", "junit", "markdown"])
         started = time.monotonic()
-        proc = run_playbook(lab, "audit.yml", "-e", extra, env=env, timeout=180,
-                            wrapper=("prlimit", f"--as={ADDRESS_SPACE}"))
+        proc = run_playbook(lab, "audit.yml", "-e", extra, env={**env, "ANSIBLE_ANY_ERRORS_FATAL": "True"},
+                            timeout=180, wrapper=("prlimit", f"--as={ADDRESS_SPACE}"))
         elapsed = time.monotonic() - started
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
         result = FleetResult.load(tmp / "reports" / "fleet-result.json")
@@ -166,6 +169,13 @@ def test_one_bad_spec_is_an_error_for_its_image_only(hostile):
         assert host(hostile, "good").outcomes[alias].status is Status.ERROR
     assert host(hostile, "good").outcomes["x86-64-v3"].status is Status.COMPATIBLE
     assert host(hostile, "good").outcomes["nodename"].status is Status.INCOMPATIBLE
+
+
+def test_a_failed_evaluation_stops_nobody_even_with_any_errors_fatal(hostile):
+    """The run has any_errors_fatal: `odd`'s evaluation fails, and it is still reported, with everyone else."""
+    odd = host(hostile, "odd")
+    assert odd.status is HostStatus.ERROR and "flags: expected a mapping" in odd.reason
+    assert host(hostile, "good").outcomes["x86-64-v3"].status is Status.COMPATIBLE
 
 
 def test_what_a_host_says_about_itself_is_capped_in_the_reports(hostile):
