@@ -17,12 +17,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fleetcompat.engine import select_sets
-from fleetcompat.errors import FleetcompatError, SpecError
+from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
-from fleetcompat.files import read_input
 from fleetcompat.fleet.images import ImageEntry
 from fleetcompat.fleet.isolate import internal_error
 from fleetcompat.oci_platform import platform_of_arch
@@ -203,7 +203,10 @@ def _naming(entry: ImageEntry, exc: FleetcompatError) -> str:
 def _resolve_file(entry: ImageEntry) -> Resolution:
     assert entry.spec is not None
     try:
-        raw = read_input(entry.spec, "spec file", SpecError)
+        raw = Path(entry.spec).read_bytes()
+    except OSError as exc:
+        return Resolution(None, ERROR, reason=f"{entry.spec}: cannot read spec file: {exc.strerror}")
+    try:
         spec = parse_spec(raw, entry.spec)
     except FleetcompatError as exc:
         return Resolution(None, ERROR, reason=str(exc))
