@@ -20,13 +20,14 @@ from typing import Any
 DEBUG_ENV = "FLEETCOMPAT_DEBUG"
 HOST_TEXT_LIMIT = 256  # characters of one host-provided value kept in a fleet result (summary, failing values)
 REASON_LIMIT = 1024  # characters of a host's or a cell's reason (messages name paths, hosts and images)
+EXCEPTION_TEXT_LIMIT = 300  # characters of an unexpected exception's message in its one line (as the CLI's)
 
 
 def internal_error(exc: BaseException, where: str) -> str:
-    """`internal error: <Type>: <first line> (<where>); FLEETCOMPAT_DEBUG=1 shows the traceback`, or with
-    FLEETCOMPAT_DEBUG=1 that line followed by the traceback."""
-    text = str(exc).strip()
-    line = f"internal error: {type(exc).__name__}{': ' + text.splitlines()[0] if text else ''} ({where})"
+    """`internal error: <Type>: <message> (<where>); FLEETCOMPAT_DEBUG=1 shows the traceback` (the message on one
+    line, capped), or with FLEETCOMPAT_DEBUG=1 that line followed by the traceback."""
+    text = cap_text(" ".join(str(exc).split()), EXCEPTION_TEXT_LIMIT)  # one bounded line, whatever it held
+    line = f"internal error: {type(exc).__name__}{': ' + text if text else ''} ({where})"
     if os.environ.get(DEBUG_ENV) == "1":
         return line + "\n" + "".join(traceback.format_exception(exc)).rstrip()
     return f"{line}; {DEBUG_ENV}=1 shows the traceback"
