@@ -111,11 +111,14 @@ def ansible_env(lab: Lab, **extra: str) -> dict[str, str]:
 
 
 def run_playbook(lab: Lab, playbook: str, *args: str, env: dict[str, str] | None = None,
-                 inventory: Path | None = None) -> subprocess.CompletedProcess:
-    """The real ansible-playbook from the repository root, as the README runs it."""
+                 inventory: Path | None = None, wrapper: tuple[str, ...] = (),
+                 timeout: float = 300) -> subprocess.CompletedProcess:
+    """The real ansible-playbook from the repository root, as the README runs it (`wrapper`: a command it runs
+    under, e.g. prlimit; `playbook`: a name in playbooks/ or a path)."""
     return subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory or lab.inventory), f"playbooks/{playbook}", *args],
-        cwd=REPO, env=env or ansible_env(lab), capture_output=True, text=True, timeout=300,
+        [*wrapper, str(VENV_BIN / "ansible-playbook"), "-i", str(inventory or lab.inventory),
+         str(REPO / "playbooks" / playbook), *args],
+        cwd=REPO, env=env or ansible_env(lab), capture_output=True, text=True, timeout=timeout,
     )
 
 

@@ -182,6 +182,31 @@ def test_fleet_result_cells_follow_each_hosts_platform():
     assert (cells["arm"]["down"].status, cells["arm"]["down"].reason) == (Status.ERROR, down[1].reason)
 
 
+def test_a_failing_registry_fetch_is_an_error_for_its_image_only(monkeypatch):
+    """Anything a fetch raises (here a RecursionError) becomes that image's one-line reason; the traceback only with
+    FLEETCOMPAT_DEBUG=1."""
+    def fetch(entry, platform):
+        if entry.alias == "deep":
+            raise RecursionError("maximum recursion depth exceeded")
+        return Resolution(platform, resolve.NO_SPEC, reason="no artifact")
+
+    images = parse_images([{"image": "reg.example/deep:1"}, {"image": "reg.example/fine:1"}])
+    monkeypatch.delenv("FLEETCOMPAT_DEBUG", raising=False)
+    deep, fine = resolve_images(images, fetch)
+    assert deep.reason == ("reg.example/deep:1: internal error: RecursionError: maximum recursion depth exceeded "
+                           "(resolving its spec); FLEETCOMPAT_DEBUG=1 shows the traceback")
+    assert fine.status == resolve.NO_SPEC
+    monkeypatch.setenv("FLEETCOMPAT_DEBUG", "1")
+    deep, _ = resolve_images(images, fetch)
+    assert deep.reason.splitlines()[1] == "Traceback (most recent call last):" and "in fetch" in deep.reason
+
+
+def test_long_host_reasons_are_capped():
+    result = build_result([], [HostRecord("h", HostStatus.ERROR, "gathering failed: " + "x" * 5000)], {},
+                          RunMeta.now())
+    assert result.hosts[0].reason == ("gathering failed: " + "x" * 5000)[:1024] + "… (5018 characters)"
+
+
 def test_evaluations_round_trip_to_the_same_outcome():
     features = load_features_file(str(EXAMPLE_FEATURES))
     for spec_file in SPECS.glob("*.yaml"):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import traceback
 
 from fleetcompat import __version__
-from fleetcompat.errors import EXIT_ERROR, FleetcompatError
+from fleetcompat.errors import EXIT_ERROR, MESSAGE_LIMIT, FleetcompatError, debugging, internal_error, one_line
 
 # Verb -> module. Each module defines `register(subparsers) -> None`; the parser it adds sets `func(args) -> int`.
 # Only the module of the verb being run is imported, so `fleetcompat gather` does not pay for the registry
@@ -50,21 +49,6 @@ def _verb(argv: list[str]) -> str | None:
     return first if first in COMMANDS else None
 
 
-DEBUG_VARIABLE = "FLEETCOMPAT_DEBUG"
-
-
-def one_line(text: str, limit: int = 500) -> str:
-    """An error message as one bounded line (a hostile input may put newlines or megabytes into it)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def internal_error(exc: BaseException) -> str:
-    """The line for a bug: never mistaken for a verdict, and the traceback one variable away."""
-    return (f"fleetcompat: internal error: {type(exc).__name__}: {one_line(str(exc), 300)}; "
-            f"{DEBUG_VARIABLE}=1 shows the traceback")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Exit codes are a contract CI gates rely on: 0 compatible, 1 incompatible, 2 anything else. An unexpected
     exception is a bug of ours or an input we did not foresee; it must never exit 1 (Python's default), which
@@ -74,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(_verb(argv)).parse_args(argv)
         return args.func(args)
     except FleetcompatError as exc:
-        print(f"fleetcompat: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"fleetcompat: error: {one_line(' '.join(str(exc).split()), MESSAGE_LIMIT)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("fleetcompat: interrupted", file=sys.stderr)
@@ -82,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as exc:
-        if os.environ.get(DEBUG_VARIABLE) == "1":
+        if debugging():
             traceback.print_exc()
-        print(internal_error(exc), file=sys.stderr)
+        print(f"fleetcompat: {internal_error(exc)}", file=sys.stderr)
         return EXIT_ERROR

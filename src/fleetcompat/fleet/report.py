@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from fleetcompat.features.model import Features
 from fleetcompat.files import write_files
 from fleetcompat.fleet import resolve
 from fleetcompat.fleet.evaluate import Outcome
+from fleetcompat.fleet.isolate import REASON_LIMIT, cap_strings, cap_text
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
 from fleetcompat.results.fleet import (
     FleetResult,
@@ -22,6 +23,7 @@ from fleetcompat.results.fleet import (
     SpecStatus,
     dumps,
 )
+from fleetcompat.results.fleet import Outcome as Cell
 
 
 @dataclass(slots=True)
@@ -52,14 +54,28 @@ def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
                                      subject=r.subject, spec_digest=r.spec_digest, spec_source=r.spec_source,
                                      reason=r.reason)
     for host in hosts:
-        builder.add_host(host.name, host.groups, host.summary, host.status, host.reason, host.features)
+        builder.add_host(host.name, host.groups, cap_strings(host.summary), host.status,
+                         cap_text(host.reason, REASON_LIMIT) if host.reason else None, host.features)
         if host.status is not HostStatus.OK:
             continue
         per_image = outcomes.get(host.name, {})
         platform = host_platform(host.features)
         for image in resolved:
             _add_cell(builder, host.name, image, image.for_platform(platform), per_image.get(image.alias))
-    return builder.build(duration_s)
+    result = builder.build(duration_s)
+    capped: dict[int, Cell] = {}  # the builder shares equal outcomes between hosts: cap each shared one once
+    for host in result.hosts:
+        host.outcomes = {alias: capped.get(id(o)) or capped.setdefault(id(o), _capped(o))
+                         for alias, o in host.outcomes.items()}
+    return result
+
+
+def _capped(outcome: Cell) -> Cell:
+    """The outcome with the host values it shows for failing expressions capped (`isolate.HOST_TEXT_LIMIT`)."""
+    failing = tuple(replace(rule, terms=tuple(
+        replace(term, expressions=tuple(replace(e, actual=cap_strings(e.actual)) for e in term.expressions))
+        for term in rule.terms)) for rule in outcome.failing)
+    return replace(outcome, failing=failing, reason=cap_text(outcome.reason, REASON_LIMIT) if outcome.reason else None)
 
 
 SPEC_STATUS = {resolve.OK: SpecStatus.OK, resolve.NO_SPEC: SpecStatus.NO_SPEC, resolve.ERROR: SpecStatus.ERROR}

@@ -24,6 +24,7 @@ from fleetcompat.errors import FleetcompatError, SpecError
 from fleetcompat.features.model import Features
 from fleetcompat.files import read_input
 from fleetcompat.fleet.images import ImageEntry
+from fleetcompat.fleet.isolate import internal_error
 from fleetcompat.limits import SPEC_BYTES
 from fleetcompat.oci_platform import platform_of_arch
 from fleetcompat.spec import FeatureMatcherTerm, Spec, parse_spec
@@ -211,6 +212,15 @@ def _resolve_file(entry: ImageEntry) -> Resolution:
     return _check_tags(entry, Resolution(None, OK, spec, None, digest, f"file {entry.spec}"))
 
 
+def _isolated(entry: ImageEntry, platform: str | None, resolve_one: Callable[[], Resolution]) -> Resolution:
+    """One image's resolution, or an `error` for it alone when something nobody foresaw goes wrong with it (a
+    spec that exhausts the parser's recursion or memory): the other images are still resolved."""
+    try:
+        return resolve_one()
+    except Exception as exc:  # one image's failure must not end the audit of the others
+        return Resolution(platform, ERROR, reason=f"{entry.reference}: {internal_error(exc, 'resolving its spec')}")
+
+
 def _resolve_registry(entry: ImageEntry, platform: str | None, fetch: RegistryFetch | None) -> Resolution:
     if fetch is None:
         return Resolution(platform, ERROR, reason=f"{entry.image}: registry images need the registry client "
@@ -232,10 +242,14 @@ def resolve_images(images: Sequence[ImageEntry], fetch: RegistryFetch | None = N
     fetched: dict[str, list[Resolution]] = {}
     if jobs:
         with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(jobs)))) as pool:
-            for (entry, _), resolution in zip(jobs, pool.map(lambda job: _resolve_registry(*job, fetch), jobs),
-                                              strict=True):
+            def fetch_one(job: tuple[ImageEntry, str | None]) -> Resolution:
+                entry, platform = job
+                return _isolated(entry, platform, lambda: _resolve_registry(entry, platform, fetch))
+
+            for (entry, _), resolution in zip(jobs, pool.map(fetch_one, jobs), strict=True):
                 fetched.setdefault(entry.alias, []).append(resolution)
-    return [ResolvedImage(i, tuple(fetched[i.alias]) if i.image is not None else (_resolve_file(i),))
+    return [ResolvedImage(i, tuple(fetched[i.alias]) if i.image is not None
+                          else (_isolated(i, None, lambda i=i: _resolve_file(i)),))
             for i in images]
 
 

@@ -54,6 +54,9 @@ class ActionModule(ControllerAction):
                                                          "before fleetcompat's gather step)"), None
         if gathered.get("unreachable"):
             return report.HostRecord(name, status.UNREACHABLE, _message(gathered, "unreachable")), None
+        timedout = gathered.get("timedout")  # node_features' deadline on the host, or the task's timeout
+        if isinstance(timedout, Mapping):
+            return report.HostRecord(name, status.ERROR, f"gather timed out after {timedout.get('period')} s"), None
         if gathered.get("failed"):
             return report.HostRecord(name, status.ERROR, "gathering failed: " + _message(gathered, "failed")), None
         facts = variables.get("ansible_facts") or {}
@@ -78,14 +81,18 @@ class ActionModule(ControllerAction):
         rundir = fleetcompat_module("fleet.rundir")
         evaluate = fleetcompat_module("fleet.evaluate")
         gate = fleetcompat_module("cli.gate")
+        isolate = fleetcompat_module("fleet.isolate")
         hostvars = task_vars.get("hostvars", {})
         resolved = rundir.read_images(args["run_dir"])
         records, outcomes = [], {}
         for name in dict.fromkeys(args["hosts"]):
-            record, images = self._host_record(name, hostvars, args)
+            try:
+                record, images = self._host_record(name, hostvars, args)
+                if images:
+                    outcomes[name] = {alias: evaluate.entry_outcome(entry) for alias, entry in images.items()}
+            except Exception as exc:  # what one host left behind must not end the report for the others
+                record = report.HostRecord(name, fleet.HostStatus.ERROR, isolate.internal_error(exc, f"host {name}"))
             records.append(record)
-            if images:
-                outcomes[name] = {alias: evaluate.entry_outcome(entry) for alias, entry in images.items()}
         started_at, elapsed = rundir.started(args["run_dir"])
         fleet_result = report.build_result(
             resolved, records, outcomes,

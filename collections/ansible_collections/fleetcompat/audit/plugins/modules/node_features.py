@@ -42,6 +42,15 @@ options:
     type: list
     elements: str
     default: [all]
+  timeout:
+    description:
+      - Seconds every command of this task may run on the host; C(0) means no limit.
+      - Enforced on the host by the action plugin, which runs the module (and interpreter discovery) under
+        C(timeout(1)); when it fires, the module's whole process group is killed and the task fails with
+        C(gather timed out after N s). The host needs C(timeout(1)) (coreutils or busybox) for a non-zero value.
+      - The C(fleetcompat.audit.gather) role sets it from C(fleetcompat_gather_timeout).
+    type: int
+    default: 0
 attributes:
   check_mode:
     support: full
@@ -159,6 +168,8 @@ def main() -> None:
         argument_spec={
             "root": {"type": "path", "default": "/"},
             "sources": {"type": "list", "elements": "str", "default": ["all"]},
+            # Consumed by the action plugin before the module runs; declared so the module accepts the option.
+            "timeout": {"type": "int", "default": 0},
         },
         supports_check_mode=True,
     )

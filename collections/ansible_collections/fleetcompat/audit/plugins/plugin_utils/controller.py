@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
 # Imported once in the controller's main process, where Ansible loads action plugin classes, so that the worker
 # processes it forks per host and task inherit them instead of importing them again for every host.
 _PRELOADED = ("errors", "features.load", "fleet.images", "fleet.resolve", "fleet.rundir", "fleet.evaluate",
-              "fleet.report", "results.fleet", "cli.gate")
+              "fleet.report", "fleet.isolate", "results.fleet", "cli.gate")
 for _name in _PRELOADED:
     try:
         importlib.import_module(f"fleetcompat.{_name}")
@@ -47,8 +47,10 @@ class ControllerAction(ActionBase):
     """The common part of the collection's action plugins. They run on the controller only (no connection to the
     managed host), support check mode (they change no managed host), validate `ARGUMENT_SPEC` (plus
     `ARGUMENT_RULES`: validate_argument_spec's mutually_exclusive, required_one_of, ...) and turn a fleetcompat
-    error into a one-line task failure. A plugin implements `act(args, task_vars)`, whose dict goes into the task
-    result."""
+    error into a one-line task failure. Any other exception (a bug, an input nobody foresaw) fails only this task,
+    also in one line naming the plugin and host (`fleetcompat: internal error: <Type>: <message> (...);
+    FLEETCOMPAT_DEBUG=1 shows the traceback`), never the play with a traceback. A plugin implements
+    `act(args, task_vars)`, whose dict goes into the task result."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -65,6 +67,13 @@ class ControllerAction(ActionBase):
             result.update(self.act(args, task_vars or {}))
         except errors.FleetcompatError as exc:
             result.update(failed=True, msg=fail_message(exc))
+        except AnsibleError:  # Ansible's own one-line failures (install hint, connection, templating)
+            raise
+        except Exception as exc:  # the one place that turns a bug into a one-line task failure
+            host = (task_vars or {}).get("inventory_hostname")
+            where = f"{self._task.resolved_action or self._task.action} on {host}"
+            isolate = fleetcompat_module("fleet.isolate")
+            result.update(failed=True, msg=f"fleetcompat: {isolate.internal_error(exc, where)}")
         return result
 
     def act(self, args: dict, task_vars: dict) -> dict:
