@@ -23,7 +23,24 @@ import threading
 import time
 from pathlib import Path
 
+from fleetcompat.errors import FleetcompatError
+from fleetcompat.files import load_json, read_input
+from fleetcompat.limits import CACHE_ENTRY_BYTES
 from fleetcompat.registry.reference import check_digest, digest_matches
+
+
+class CacheEntryError(FleetcompatError):
+    """A cache entry that cannot be used: it is treated as a miss."""
+
+
+def _read_entry(path: Path) -> bytes | None:
+    """A cache entry's bytes through the bounded reader; a missing, special or oversized file is a miss."""
+    try:
+        return read_input(path, "cache entry", CacheEntryError, CACHE_ENTRY_BYTES)
+    except CacheEntryError as exc:
+        if path.exists():
+            log.debug("cache: ignoring %s (%s)", path, exc.message)
+        return None
 
 log = logging.getLogger("fleetcompat.registry")
 
@@ -44,9 +61,8 @@ class SpecCache:
         path = self._blob_path(digest)
         if path is None:
             return None
-        try:
-            data = path.read_bytes()
-        except OSError:
+        data = _read_entry(path)
+        if data is None:
             return None
         if digest_matches(data, digest):
             return data
@@ -98,9 +114,10 @@ class SpecCache:
 
     @staticmethod
     def _read_json(path: Path) -> dict | None:
+        data = _read_entry(path)
         try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            entry = load_json(data, str(path), CacheEntryError) if data is not None else None
+        except CacheEntryError:
             return None
         return entry if isinstance(entry, dict) else None
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from fleetcompat.files import load_json, read_input
+from fleetcompat.limits import KEY_BYTES
 from fleetcompat.registry.errors import RegistryError
 from fleetcompat.registry.reference import DOCKER_HUB
 
@@ -122,13 +124,13 @@ class CredentialStore:
         if self._configs is None:
             self._configs = []
             for path in self._auth_files:
-                try:
-                    config = json.loads(path.read_text(encoding="utf-8"))
-                except FileNotFoundError:
+                if not path.exists():
                     continue
-                except (OSError, ValueError) as exc:
-                    log.warning("fleetcompat: warning: ignoring unreadable auth file %s (%s)", path,
-                                type(exc).__name__)
+                try:
+                    config = load_json(read_input(path, "auth file", RegistryError, KEY_BYTES), str(path),
+                                       RegistryError)
+                except RegistryError as exc:  # the reason never quotes the file's content (it holds secrets)
+                    log.warning("fleetcompat: warning: ignoring unreadable auth file %s (%s)", path, exc.message)
                     continue
                 if isinstance(config, dict):
                     self._configs.append((path, config))

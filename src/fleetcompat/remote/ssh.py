@@ -26,17 +26,20 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
 
 from fleetcompat.errors import FeaturesError
 from fleetcompat.features.load import parse_features_document
+from fleetcompat.files import read_input
 from fleetcompat.hostfeatures import summarize
 from fleetcompat.hostfeatures.limits import MIB, bounded_features, bounded_warnings, one_line
+from fleetcompat.limits import KEY_BYTES, LIST_BYTES
 from fleetcompat.remote.options import RemoteHost, SshOptions
 from fleetcompat.remote.payload import BOOTSTRAP, package_zip
-from fleetcompat.remote.target import Target
+from fleetcompat.remote.target import Target, TargetError
 from fleetcompat.results.fleet import HostStatus
 
 _READ_CHUNK = 65536
@@ -88,17 +91,47 @@ class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
         client.get_host_keys().add(hostname, key.get_name(), key)
 
 
-def _connect(client: paramiko.SSHClient, target: Target, options: SshOptions, deadline: float) -> None:
+@dataclass(frozen=True)
+class _Trust:
+    """What every session of a run shares, read once before the first one: the known host keys and the checked
+    identity files (through the bounded reader: paramiko's own loading would block on a FIFO and read any size)."""
+
+    known_hosts: Path
+    keys: dict[str, dict[str, paramiko.PKey]]
+    identity_files: tuple[str, ...]
+
+
+def _trust(options: SshOptions) -> _Trust:
     known_hosts = Path(options.known_hosts).expanduser()
+    keys = paramiko.HostKeys()
     if known_hosts.exists():
-        client.get_host_keys().load(str(known_hosts))
+        data = read_input(known_hosts, "known_hosts file", TargetError, LIST_BYTES)
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+            except paramiko.SSHException:  # a malformed line is skipped, as OpenSSH and paramiko's load do
+                continue
+            for name in entry.hostnames if entry is not None and entry.key is not None else ():
+                keys.add(name, entry.key.get_name(), entry.key)
+    identities = []
+    for raw in options.identity_files:
+        path = str(Path(raw).expanduser())
+        read_input(path, "identity file", TargetError, KEY_BYTES)
+        identities.append(path)
+    return _Trust(known_hosts, {name: dict(by_type) for name, by_type in keys.items()}, tuple(identities))
+
+
+def _connect(client: paramiko.SSHClient, target: Target, options: SshOptions, trust: _Trust,
+             deadline: float) -> None:
+    known_hosts = trust.known_hosts
+    client.get_host_keys().update(trust.keys)
     client.set_missing_host_key_policy(_HostKeyPolicy(known_hosts, options.accept_new_host_keys))
     user = target.user or options.user or getpass.getuser()
     remaining = max(0.1, deadline - time.monotonic())
     where = f"{target.host}:{target.port}"
     try:
         client.connect(target.host, target.port, username=user,
-                       key_filename=[str(Path(k).expanduser()) for k in options.identity_files] or None,
+                       key_filename=list(trust.identity_files) or None,
                        timeout=remaining, banner_timeout=remaining, auth_timeout=remaining,
                        channel_timeout=remaining, allow_agent=True, look_for_keys=True)
     except _UnknownHostKey as exc:
@@ -183,7 +216,7 @@ def _last_line(stderr: bytes) -> str:
     return one_line(lines[-1].strip(), _STDERR_SHOWN) if lines else "no output on stderr"
 
 
-def gather_host(target: Target, options: SshOptions) -> RemoteHost:
+def gather_host(target: Target, options: SshOptions, trust: _Trust) -> RemoteHost:
     started = time.monotonic()
     deadline = started + options.timeout
     client = paramiko.SSHClient()
@@ -193,7 +226,7 @@ def gather_host(target: Target, options: SshOptions) -> RemoteHost:
     watchdog.daemon = True
     watchdog.start()
     try:
-        _connect(client, target, options, deadline)
+        _connect(client, target, options, trust, deadline)
         stdout, stderr, code = _run_gatherer(client, options, deadline)
         if code == 127:
             raise _GatherFailed(f"{options.python} not found on the host (the gatherer needs Python 3.9+; "
@@ -222,5 +255,6 @@ def gather_hosts(targets: Sequence[Target], options: SshOptions) -> list[RemoteH
     if not targets:
         return []
     package_zip()  # build the payload once, before the threads race for it
+    trust = _trust(options)  # a bad known_hosts or identity file is the run's error, said once
     with ThreadPoolExecutor(max_workers=max(1, min(options.parallel, len(targets)))) as pool:
-        return list(pool.map(lambda t: gather_host(t, options), targets))
+        return list(pool.map(lambda t: gather_host(t, options, trust), targets))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from fleetcompat.errors import FleetcompatError
+from fleetcompat.files import read_input
+from fleetcompat.limits import LIST_BYTES
 
 # user@ is optional; an IPv6 address needs brackets when a port follows ([::1]:2222).
 _TARGET = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|(?P<host>[^@\s:/\[\]]+))"
@@ -47,10 +48,11 @@ def parse_target(text: str, where: str | None = None) -> Target:
 
 def read_hosts_file(path: str) -> list[Target]:
     """One target per line; blank lines and `#` comments are skipped."""
+    data = read_input(path, "hosts file", TargetError, LIST_BYTES)
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TargetError(f"cannot read hosts file: {getattr(exc, 'strerror', None) or exc}", where=path) from None
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise TargetError(f"hosts file is not UTF-8 text ({exc.reason} at byte {exc.start})", where=path) from None
     targets = []
     for number, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].strip()
