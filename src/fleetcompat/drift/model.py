@@ -90,6 +90,18 @@ class SpecChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeGroup:
+    """Cells of one image with the same change and the same causes: one line in a drift report."""
+
+    image: str
+    old: Status
+    new: Status
+    kind: ChangeKind
+    causes: tuple[Cause, ...]
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Drift:
     """The difference from an `old` (baseline) to a `new` fleet result. Cells are ordered by the new result's image
     order, then host name; only hosts and images present in both results have cells."""
@@ -117,6 +129,16 @@ class Drift:
     def regressions(self) -> list[CellChange]:
         """Cells that were compatible (or waived) in the old result and are incompatible in the new one."""
         return self.of_kind(ChangeKind.REGRESSION)
+
+    def groups(self) -> list[ChangeGroup]:
+        """Cells grouped by image, change and causes: regressions first, then by host count."""
+        members: dict[tuple, list[str]] = {}
+        for c in self.cells:
+            members.setdefault((c.image, c.old, c.new, c.kind, c.causes), []).append(c.host)
+        order = list(ChangeKind)
+        groups = [ChangeGroup(*key, tuple(hosts)) for key, hosts in members.items()]
+        groups.sort(key=lambda g: (order.index(g.kind), -len(g.hosts)))
+        return groups
 
     def counts(self) -> dict[ChangeKind, int]:
         counts = dict.fromkeys(ChangeKind, 0)
