@@ -6,4 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS / "reports"))  # fleet_synthetic: the fleets the report tests use
+sys.path.insert(0, str(TESTS / "hostile"))  # hostile_support: the child-process CLI runner and special files
