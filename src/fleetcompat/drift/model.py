@@ -14,7 +14,7 @@ from fleetcompat.results.fleet import RunMeta, Status
 DRIFT_SCHEMA_ID = "fleetcompat.drift/v1"
 
 # A cell in the eligible set of its image: it may be deployed to (a waived cell passes the gate too).
-PASSING = frozenset({Status.COMPATIBLE})
+PASSING = frozenset({Status.COMPATIBLE, Status.WAIVED})
 
 
 class ChangeKind(StrEnum):
