@@ -15,7 +15,8 @@ from dataclasses import replace
 
 from fleetcompat.results.fleet import FleetResult, HostResult, ImageInfo, Outcome, Status
 from fleetcompat.results.waived import AppliedWaivers, WaiverRecord
-from fleetcompat.waivers.model import Waiver, WaiverFile, load_waivers
+from fleetcompat.waivers.model import Waiver, WaiverFile, load_waivers, parse_waivers
+from fleetcompat.yamlsrc import LocatedDocument
 
 
 def unwaived(outcome: Outcome) -> Outcome:
@@ -98,7 +99,9 @@ def _record(waiver: Waiver, image: str, expired: bool, cells: int) -> WaiverReco
                         waiver.source, expired, cells)
 
 
-def apply_waivers_file(result: FleetResult, path: str, today: datetime.date | None = None) -> FleetResult:
-    """`--waivers FILE` of every verb: the file must be well-formed; expiry is checked against today (UTC)."""
-    waivers = load_waivers(path).require_valid()
-    return apply_waivers(result, waivers, today or datetime.datetime.now(datetime.UTC).date())
+def apply_waivers_file(result: FleetResult, waivers: str | list | dict, today: datetime.date | None = None,
+                       source: str = "fleetcompat_waivers") -> FleetResult:
+    """`--waivers FILE` of every verb, or the entries themselves (the Ansible role variable `fleetcompat_waivers`,
+    named `source` in errors): every entry must be well-formed; expiry is checked against today (UTC)."""
+    loaded = load_waivers(waivers) if isinstance(waivers, str) else parse_waivers(LocatedDocument(waivers, source))
+    return apply_waivers(result, loaded.require_valid(), today or datetime.datetime.now(datetime.UTC).date())
