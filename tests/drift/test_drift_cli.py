@@ -48,6 +48,8 @@ def test_diff_exit_codes_and_terminal_summary(runs, capsys):
            "    kernel.loadedmodule vfio-pci: present → (absent)" in out
     assert "hosts added (1): fresh" in out and "hosts removed (1): gone" in out
     assert "spec changed: api: sha256:" in out
+    assert "improvement: api: incompatible → compatible on 1 host (gpu-1)\n    spec: sha256:" in out
+    assert "    kernel.version major: 4 (expected Gt [4]) → (not failing)\n" in out
     assert out.rstrip().endswith("diff: 3 regressions")
     assert main(["diff", str(new), str(new), "--quiet"]) == 0
     assert capsys.readouterr().out == ""

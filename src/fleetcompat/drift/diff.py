@@ -20,8 +20,8 @@ Causes of a flip, from what the results store (a fleet result keeps only the exp
   image, any set) when one of them reads the same feature element; otherwise it is what the match implies
   (`Exists` matched: present; `DoesNotExist` matched: absent) or "(matched <op> [values])". With an unchanged
   spec, any newly failing or newly matching expression is a host-value cause; with a changed spec only those
-  whose value provably differs are, and the other newly failing ones are `newly-failing` (host or spec: the
-  result cannot tell);
+  whose value provably differs are, and the other newly failing (passing) ones are `newly-failing`
+  (`newly-passing`): host or spec, the result cannot tell;
 - `reason`: the cell's own reason changed (e.g. a platform manifest appeared);
 - `waiver`: the cell is waived in one result and not in the other (a waiver added, expired or removed).
 """
@@ -228,6 +228,9 @@ class _CauseFinder:
                 yield Cause(CauseKind.HOST_VALUE, _label(key), expression.actual_text(), known)
             elif known is None and not spec_changed and expression.evaluated:
                 yield Cause(CauseKind.HOST_VALUE, _label(key), expression.actual_text(), _implied(expression))
+            elif known is None and expression.evaluated:
+                yield Cause(CauseKind.NEWLY_PASSING, _label(key),
+                            f"{expression.actual_text()} (expected {expression.expected.describe()})", "(not failing)")
 
     @staticmethod
     def _any_of_changes(old_exprs: dict[_ExprKey, FailingExpression], new_exprs: dict[_ExprKey, FailingExpression],

@@ -41,6 +41,7 @@ class CauseKind(StrEnum):
     # Under a changed spec: an expression fails now and its earlier value is not recorded, so whether the host or
     # the spec changed cannot be told apart; new is the host's value and the expectation.
     NEWLY_FAILING = "newly-failing"
+    NEWLY_PASSING = "newly-passing"  # the same the other way: an expression that failed before and does not now
     HOST_STATUS = "host-status"  # the host became (un)reachable or its gathering failed / recovered
     REASON = "reason"  # the cell's stated reason changed (e.g. "image has no linux/arm64 manifest")
     WAIVER = "waiver"  # a waiver started or stopped applying (expired, removed)
