@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "tests" / "reports"))
 
 from fleet_synthetic import Hardware, build_fleet  # noqa: E402
 
+from fleetcompat._format.html import HtmlFormat  # noqa: E402
 from fleetcompat.drift import diff_results  # noqa: E402
 from fleetcompat.drift.render.json import DriftJsonFormat  # noqa: E402
 from fleetcompat.drift.render.markdown import DriftMarkdownFormat  # noqa: E402
@@ -117,6 +118,11 @@ def main() -> int:
                       ("json", DriftJsonFormat())):
         text, render_s = timed(lambda fmt=fmt: fmt.render(drift))
         print(f"render {name:<9} {render_s:.3f}s  {len(text.encode()) / 1024:.0f} KiB")
+    # The HTML report's "changed since baseline" view: what it adds to the page.
+    plain, plain_s = timed(lambda: HtmlFormat().render(new_loaded))
+    changed, changed_s = timed(lambda: HtmlFormat().render(new_loaded, drift=drift))
+    print(f"render html {plain_s:.3f}s {len(plain.encode()) / 1024 / 1024:.2f} MiB; with --baseline {changed_s:.3f}s "
+          f"{len(changed.encode()) / 1024 / 1024:.2f} MiB")
     ok = diff_s <= DIFF_GOAL_S and diff_s <= LOAD_RATIO_GOAL * load_s
     return 0 if ok else 1
 

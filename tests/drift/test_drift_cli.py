@@ -90,6 +90,12 @@ def test_diff_bad_input_is_one_line(runs, tmp_path):
     assert_one_line_error(fleetcompat("diff", tmp_path / "broken.json", old), "broken.json:1:")
     assert_one_line_error(fleetcompat("diff", old, old, "--json", tmp_path / "x", "--markdown", tmp_path / "x"),
                           "same file")
+    # Outputs are never written over a special file, and nothing of a run is written when one output fails.
+    assert_one_line_error(fleetcompat("diff", old, old, "--markdown", tmp_path / "d.md", "--json", fifo),
+                          "cannot write: exists and is a FIFO", str(fifo))
+    assert not (tmp_path / "d.md").exists()
+    assert_one_line_error(fleetcompat("report", old, "--baseline", fifo, "--html", tmp_path / "r.html"),
+                          str(fifo), "a FIFO, not a regular file")
 
 
 def gate(capsys, *args):

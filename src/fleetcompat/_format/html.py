@@ -92,9 +92,7 @@ def _drift_payload(result: FleetResult, drift: Drift, rows: list[dict[str, Any]]
                     cells.setdefault(str(i), []).append([member, change_index.setdefault(key, len(change_index))])
         if cells:
             row["d"] = cells
-    counts = drift.counts()
-    return {"baseline": drift.old_run.started_at, "counts": {str(k): v for k, v in counts.items()},
-            "changes": [[*key[:3], list(key[3])] for key in change_index]}
+    return {"baseline": drift.old_run.started_at, "changes": [[*key[:3], list(key[3])] for key in change_index]}
 
 
 def _sets(sets: tuple[SetInfo, ...]) -> list[dict[str, Any]]:

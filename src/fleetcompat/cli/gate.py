@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, EXIT_INCOMPATIBLE, FleetcompatError
 from fleetcompat.results.fleet import FleetResult, SpecStatus, Status
+from fleetcompat.waivers.apply import apply_waivers_file
 
 _SHOWN_HOSTS = 3
 
@@ -65,7 +66,7 @@ def host_names(hosts: list[str]) -> str:
 
 
 def decide_image(result: FleetResult, alias: str, threshold: Threshold | None,
-                  allow_unreachable: bool) -> Decision:
+                 allow_unreachable: bool) -> Decision:
     image = result.image(alias)
     if image.spec_status is SpecStatus.ERROR:
         return Decision(EXIT_ERROR, f"{alias}: spec error: {image.spec_error}")
@@ -162,15 +163,13 @@ def run(args: argparse.Namespace) -> int:
         raise FleetcompatError("--max-new-incompatible needs --baseline OLD.json (the result to compare with)")
     result = FleetResult.load(args.result)
     if args.waivers:
-        from fleetcompat.waivers.apply import apply_waivers_file
-
         result = apply_waivers_file(result, args.waivers)
     for alias in args.require:
         if alias not in result.aliases():
             raise FleetcompatError(f"--require {alias}: no such image (images: {', '.join(result.aliases())})",
                                    where=args.result)
     if args.baseline:
-        from fleetcompat.drift.gate import decide_against_baseline
+        from fleetcompat.drift.gate import decide_against_baseline  # here: it builds on this module's decisions
 
         decision = decide_against_baseline(result, FleetResult.load(args.baseline), args.require,
                                            args.max_new_incompatible or Threshold(0, False), args.min_compatible,

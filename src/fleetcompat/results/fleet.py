@@ -7,6 +7,7 @@ and hardware summaries are stored once per hardware profile.
 
 JSON shape (`schema/fleet-result-v1.json`, draft 2020-12):
     {"schema": "fleetcompat.fleet-result/v1", "run": {...}, "images": [...],
+     "waivers": {...},  # optional: the waivers applied (results/waived.py); waived outcomes name their entry
      "profiles": {KEY: {"summary": {...}}}, "outcomes": [{"status": ..., ...}],
      "hosts": [{"name": ..., "groups": [...], "status": "ok", "reason": null, "profile": KEY,
                 "images": {ALIAS: OUTCOME_INDEX}}]}
