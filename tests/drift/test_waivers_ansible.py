@@ -79,3 +79,27 @@ def test_malformed_role_variable_fails_the_task_with_one_line(tmp_path):
     code, out = play(tmp_path, "[{image: api, hosts: legacy, owner: me, expires: 2099-01-01}]")
     assert code != 0
     assert "fleetcompat_waivers: [0]: missing key 'justification'" in out["stdout"]
+
+
+@pytest.mark.slow
+def test_audit_and_gate_playbook_record_and_pass_waived_cells(tmp_path):
+    """playbooks/gate.yml on this machine (report and gate roles, fleet_report and fleet_gate) with every example
+    image waived for every status: the result records the waivers, no cell is left failing, and the run passes."""
+    images = ["x86-64-v3", "hugepages-vfio", "dpdk-sriov-nic", "nfd-docs-example", "cuda-app"]
+    entries = [{"image": alias, "hosts": ["all"], "statuses": ["incompatible", "error", "no-spec", "unreachable"],
+                "justification": "this CI machine is not a target", "owner": "ci@example.com", "expires": "2099-01-01"}
+               for alias in images]
+    variables = tmp_path / "vars.yml"
+    variables.write_text(yaml.safe_dump({"fleetcompat_waivers": entries, "fleetcompat_report_formats": ["json"],
+                                         "fleetcompat_report_dir": str(tmp_path / "reports")}))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/gate.yml", "-e", f"@{variables}"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    doc = json.loads((tmp_path / "reports" / "fleet-result.json").read_text())
+    assert [e["image"] for e in doc["waivers"]["entries"]] == images
+    statuses = [doc["outcomes"][index]["status"] for index in doc["hosts"][0]["images"].values()]
+    assert set(statuses) <= {"compatible", "waived"}
+    assert sum(e["cells"] for e in doc["waivers"]["entries"]) == statuses.count("waived") >= 1  # no GPU here
+    assert all(o.get("original") in (None, "incompatible", "error", "no-spec") for o in doc["outcomes"])

@@ -2,7 +2,7 @@
 
     waivers:
     - image: api                      # image alias (or its reference)
-      hosts: [node-7, "gpu-*", legacy]  # host names, shell globs, or inventory groups
+      hosts: [node-7, "gpu-*", legacy]  # host names, shell globs, or inventory groups (`all`: every host)
       set: gpu                        # optional: only failures in this set (tag, description or 1-based number)
       rule: nvidia gpu and avx512     # optional: only failures of this rule
       statuses: [incompatible]        # optional, default [incompatible]; unreachable/error/no-spec only if listed
@@ -57,7 +57,9 @@ class Waiver:
         return self.image in (image.alias, image.reference)
 
     def names_host(self, host: HostResult) -> bool:
-        return any(fnmatchcase(host.name, pattern) or pattern in host.groups for pattern in self.hosts)
+        # `all` is every host, as in an Ansible host pattern (Ansible's group_names never lists it).
+        return any(pattern == "all" or fnmatchcase(host.name, pattern) or pattern in host.groups
+                   for pattern in self.hosts)
 
     def describe(self) -> str:
         who = [self.owner, f"expires {self.expires.isoformat()}"] + ([self.ticket] if self.ticket else [])
