@@ -5,6 +5,7 @@ finds and `fleetcompat.drift.model` for the result types.
 """
 
 from fleetcompat.drift.diff import diff_results
-from fleetcompat.drift.model import PASSING, Cause, CauseKind, CellChange, ChangeKind, Drift, SpecChange
+from fleetcompat.drift.model import PASSING, Cause, CauseKind, CellChange, ChangeGroup, ChangeKind, Drift, SpecChange
 
-__all__ = ["PASSING", "Cause", "CauseKind", "CellChange", "ChangeKind", "Drift", "SpecChange", "diff_results"]
+__all__ = ["PASSING", "Cause", "CauseKind", "CellChange", "ChangeGroup", "ChangeKind", "Drift", "SpecChange",
+           "diff_results"]
