@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+import yaml
 from drift_fleets import CPU_NO_VFIO, CPU_VFIO, DPDK_SPEC, GPU_KERNEL5, SPEC_V1, SPEC_V2, fleet
-from fleet_synthetic import GOOD
+from fleet_synthetic import GOOD, HOSTILE
 from playwright.sync_api import expect
 
 from fleetcompat.cli import main
@@ -97,4 +99,29 @@ def test_report_without_baseline_has_no_changed_view(tmp_path, page):
     page.goto((tmp_path / "r.html").as_uri())
     page.wait_for_selector("html[data-ready]")
     assert page.locator("#f-changed").count() == 0 and page.locator(".delta").count() == 0
+    assert page.problems == []
+
+
+def test_hostile_waivers_and_causes_stay_text(tmp_path, page):
+    """A waiver's justification and ticket, and a host value in a cause, full of markup: shown, never run."""
+    hostile_cpu = replace(CPU_NO_VFIO, vendor=HOSTILE)
+    fleet({"cpu-1": CPU_VFIO}, IMAGES_V1).dump(tmp_path / "old.json")
+    fleet({"cpu-1": hostile_cpu}, IMAGES_V1).dump(tmp_path / "new.json")
+    (tmp_path / "waivers.yml").write_text(yaml.safe_dump({"waivers": [{
+        "image": "dpdk", "hosts": ["cpu-*"], "justification": HOSTILE, "owner": HOSTILE, "ticket": HOSTILE,
+        "expires": "2099-01-01"}]}))
+    html = tmp_path / "hostile.html"
+    main(["report", str(tmp_path / "new.json"), "--baseline", str(tmp_path / "old.json"), "--waivers",
+          str(tmp_path / "waivers.yml"), "--html", str(html), "--quiet", "--exit-zero"])
+    source = html.read_text()
+    assert source.count("<script") == 2 and "<img" not in source.replace("&lt;img", "")
+    page.goto(html.as_uri())
+    page.wait_for_selector("html[data-ready]")
+    cell(page, "cpu-1", 0).click()  # dpdk: waived, with the hostile waiver
+    drill = page.locator("#drilldown")
+    assert drill.locator("dl.kv").nth(1).locator("dd").first.text_content() == HOSTILE
+    cell(page, "cpu-1", 1).click()  # api: changed, the cause names the hostile vendor
+    assert HOSTILE in drill.locator("ul.causes li").first.text_content()
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.problems == []
