@@ -18,8 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "reports"))
+sys.path.insert(0, str(ROOT))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' browser setup, not a second copy)
 from fleet_synthetic import build_fleet  # noqa: E402
 
 from fleetcompat._format.html import HtmlFormat  # noqa: E402
@@ -28,6 +28,7 @@ from fleetcompat._format.markdown import MarkdownFormat  # noqa: E402
 from fleetcompat._format.terminal import TerminalFormat  # noqa: E402
 from fleetcompat.cli.gate import decide  # noqa: E402
 from fleetcompat.results.fleet import FleetResult, dumps  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' browser setup, not a second copy)
 
 HTML_GOAL_BYTES = 5 * 1024 * 1024
 BROWSER_GOAL_S = 2.0

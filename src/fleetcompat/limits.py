@@ -37,6 +37,7 @@ LIST_BYTES = Limit("FLEETCOMPAT_MAX_LIST_BYTES", 16 * MiB, "an image list, host 
 KEY_BYTES = Limit("FLEETCOMPAT_MAX_KEY_BYTES", 1 * MiB, "an SSH identity file or a registry auth file")
 # Cached registry blobs were fetched under the registry's 4 MiB content cap; the cache directory may hold anything.
 CACHE_ENTRY_BYTES = Limit("FLEETCOMPAT_MAX_CACHE_ENTRY_BYTES", 4 * MiB, "a registry cache entry")
+WAIVERS_BYTES = Limit("FLEETCOMPAT_MAX_WAIVERS_BYTES", 4 * MiB, "a waivers file")
 RESULT_BYTES = Limit("FLEETCOMPAT_MAX_RESULT_BYTES", 1024 * MiB, "a fleet result file")
 # YAML: a spec or features file has no legitimate use for deep nesting or for aliases that multiply the
 # document (a "billion laughs" file of 1 KiB expands to 10^9 nodes).

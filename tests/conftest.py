@@ -1,4 +1,6 @@
-"""A real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) for the HTML report tests."""
+"""A real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) for the HTML report tests
+(tests/reports, tests/drift). One browser per session for every folder: Playwright's sync API cannot start a second
+one while the first runs, so the fixtures live here rather than in each folder's conftest."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 CHROMIUM = os.environ.get("FLEETCOMPAT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
