@@ -32,6 +32,12 @@ from fleetcompat.features.model import Features
 from fleetcompat.files import load_json, read_input, write_file
 from fleetcompat.limits import RESULT_BYTES
 from fleetcompat.results.model import RuleResult, SpecEvaluation, TermResult, actual_in_words
+from fleetcompat.results.remediation import (
+    Remediation,
+    closest_remediation,
+    remediation_from_dict,
+    remediation_to_dict,
+)
 from fleetcompat.spec.model import MatchExpression, Spec
 
 SCHEMA_ID = "fleetcompat.fleet-result/v1"
@@ -202,6 +208,7 @@ class Outcome:
     failing: tuple[FailingRule, ...] = ()  # failing rules of every evaluated set (also when compatible)
     reason: str | None = None  # why, when not evaluated: e.g. an engine error, "image has no linux/arm64 manifest"
     platform: str | None = None  # registry images: the ImageInfo.platforms entry (spec) this outcome comes from
+    remediation: Remediation | None = None  # incompatible after evaluation: the closest set and what would fix it
 
 
 @dataclass(slots=True)
@@ -454,7 +461,8 @@ def outcome_from_evaluation(evaluation: SpecEvaluation) -> Outcome:
     best = evaluation.best
     if evaluation.compatible:
         return Outcome(Status.COMPATIBLE, best.index if best else None, failing)
-    return Outcome(Status.INCOMPATIBLE, None, failing)
+    weights = {result.index: result.weight for result in evaluation.sets}
+    return Outcome(Status.INCOMPATIBLE, None, failing, remediation=closest_remediation(failing, weights))
 
 
 def _failing_terms(rule: RuleResult) -> tuple[FailingTerm, ...]:
@@ -552,6 +560,8 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         out["failingRules"] = [
             {"set": r.set_index, "rule": r.rule, "terms": [_encode_term(t) for t in r.terms]} for r in outcome.failing
         ]
+    if outcome.remediation is not None:
+        out["remediation"] = remediation_to_dict(outcome.remediation)
     return out
 
 
@@ -628,7 +638,10 @@ def _decode_outcome(doc: dict[str, Any]) -> Outcome:
             for t in r["terms"]))
         for r in doc.get("failingRules", ())
     )
-    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"))
+    # absent in results written before remediation hints
+    remediation = remediation_from_dict(doc["remediation"]) if "remediation" in doc else None
+    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
+                   remediation)
 
 
 @cache
