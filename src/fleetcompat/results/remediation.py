@@ -157,6 +157,8 @@ def _topic(feature: str) -> _Topic:
     source = name.split(".", 1)[0]
     if source == "local":
         return _Topic(HintClass.CONFIGURATION, "local feature (features.d file or hook)")
+    if source == "driver":  # fleetcompat's driver.* extension: the installed driver's version
+        return _Topic(HintClass.SOFTWARE, f"{name} driver")
     if source in ("cpu", "pci", "usb", "storage", "network"):
         return _Topic(HintClass.HARDWARE, name)
     return _Topic(HintClass.CONFIGURATION, name)
