@@ -319,13 +319,17 @@ class FleetResultBuilder:
     "not evaluated".
     """
 
-    def __init__(self, run: RunMeta) -> None:
+    def __init__(self, run: RunMeta, profile_pieces: ProfilePieces | None = None) -> None:
+        """`profile_pieces`: a memo shared by builders of one fleet's variants (what-if steps), see `profile_key`."""
         self._run = run
+        self._profile_pieces = profile_pieces
         self._started = time.perf_counter()
         self._images: dict[str, ImageInfo] = {}
         self._hosts: dict[str, HostResult] = {}
         self._feature_names: set[str] = set()
         self._interned: dict[Outcome, Outcome] = {}
+        # Hosts of one profile share one SpecEvaluation object (FleetEvaluator): its outcome is derived once.
+        self._derived: dict[int, tuple[SpecEvaluation, Outcome]] = {}
 
     def add_image(self, alias: str, reference: str, *, spec: Spec | None = None, digest: str | None = None,
                   spec_digest: str | None = None, spec_source: str | None = None,
@@ -378,7 +382,7 @@ class FleetResultBuilder:
         if host_status is not HostStatus.OK and not reason:
             raise ValueError(f"host {name!r}: status {host_status} needs a reason")
         summary_dict = dict(summary) if summary is not None else None
-        profile = profile_key(summary_dict, features, self._feature_names)
+        profile = profile_key(summary_dict, features, self._feature_names, self._profile_pieces)
         self._hosts[name] = HostResult(name, tuple(groups), host_status, reason, profile, summary_dict, {})
 
     def add_evaluation(self, host: str, image_alias: str, evaluation: SpecEvaluation, *,
@@ -390,7 +394,10 @@ class FleetResultBuilder:
                 entry is None or entry.status is not PlatformStatus.OK)):
             raise ValueError(f"image {image_alias!r} has no spec{f' for {platform}' if image.platforms else ''}; "
                              "nothing can have been evaluated")
-        self._set(host, image_alias, replace(outcome_from_evaluation(evaluation), platform=platform))
+        known = self._derived.get(id(evaluation))
+        if known is None or known[0] is not evaluation:
+            known = self._derived[id(evaluation)] = (evaluation, outcome_from_evaluation(evaluation))
+        self._set(host, image_alias, replace(known[1], platform=platform) if platform is not None else known[1])
 
     def add_error(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
         """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`, or the
@@ -482,22 +489,45 @@ def _failing_term(term: TermResult, any_of: int | None) -> FailingTerm:
                        term.instance_index)
 
 
+# Serialised projections of feature maps by identity (see `profile_key`): (the map, its JSON).
+ProfilePieces = dict[tuple[str, int], tuple[Any, str]]
+
+
 def profile_key(summary: Mapping[str, Any] | None, features: Features | None,
-                feature_names: Iterable[str]) -> str | None:
-    """Hash of the hardware summary plus the host's values of the features the specs mention (16 hex digits)."""
+                feature_names: Iterable[str], pieces: ProfilePieces | None = None) -> str | None:
+    """Hash of the hardware summary plus the host's values of the features the specs mention (16 hex digits).
+
+    The hashed text is `json.dumps({"summary": ..., "features": projection}, sort_keys=True)`, assembled from one
+    piece per feature map; with `pieces`, a map already serialised (the same object: what-if copies only the maps
+    a change touches) is not serialised again. The map must not have been modified in place since."""
     if summary is None and features is None:
         return None
-    projection: dict[str, Any] = {}
+    parts: list[tuple[str, str]] = []
     if features is not None:
         for name in sorted(set(feature_names)):
-            if name in features.flags:
-                projection[f"f:{name}"] = sorted(features.flags[name])
-            if name in features.attributes:
-                projection[f"a:{name}"] = features.attributes[name]
-            if name in features.instances:
-                projection[f"i:{name}"] = sorted(json.dumps(i, sort_keys=True) for i in features.instances[name])
-    canonical = json.dumps({"summary": summary, "features": projection}, sort_keys=True, default=str)
+            for tag, section in (("a", features.attributes), ("f", features.flags), ("i", features.instances)):
+                if name in section:
+                    parts.append((f"{tag}:{name}", _piece(tag, section[name], pieces)))
+    parts.sort()
+    projection = ", ".join(f"{json.dumps(key)}: {text}" for key, text in parts)
+    canonical = f'{{"features": {{{projection}}}, "summary": {json.dumps(summary, sort_keys=True, default=str)}}}'
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _piece(tag: str, value: Any, pieces: ProfilePieces | None) -> str:
+    known = pieces.get((tag, id(value))) if pieces is not None else None
+    if known is not None and known[0] is value:
+        return known[1]
+    if tag == "f":
+        data = sorted(value)
+    elif tag == "i":
+        data = sorted(json.dumps(i, sort_keys=True) for i in value)
+    else:
+        data = value
+    text = json.dumps(data, sort_keys=True, default=str)
+    if pieces is not None:
+        pieces[(tag, id(value))] = (value, text)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------- JSON
