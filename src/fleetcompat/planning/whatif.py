@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from fleetcompat.drift import CellChange, Drift, diff_results
-from fleetcompat.fleet.evaluate import evaluate_fleet
+from fleetcompat.engine import FleetEvaluator
+from fleetcompat.features.model import Features
+from fleetcompat.fleet.evaluate import Outcome, evaluate_fleet
 from fleetcompat.fleet.report import HostRecord, build_result
 from fleetcompat.fleet.resolve import ResolvedImage, host_platform
 from fleetcompat.hostfeatures.summary import summarize
 from fleetcompat.planning.changes import ChangeError
 from fleetcompat.planning.plan import Step
-from fleetcompat.results.fleet import FleetResult, HostStatus, RunMeta
+from fleetcompat.results.fleet import FleetResult, HostStatus, ProfilePieces, RunMeta
+from fleetcompat.spec.model import Spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,14 @@ class WhatIf:
         return any(effect.inhibitors() for effect in self.steps)
 
 
+def _nfd_view(features: Features) -> dict[str, Any]:
+    """The features in NFD's JSON shape for `summarize`, wrapping the maps instead of copying and sorting them
+    (`Features.to_nfd` is for output; this is read once and dropped)."""
+    return {"flags": {k: {"elements": v} for k, v in features.flags.items()},
+            "attributes": {k: {"elements": v} for k, v in features.attributes.items()},
+            "instances": {k: {"elements": [{"attributes": i} for i in v]} for k, v in features.instances.items()}}
+
+
 def plan_states(hosts: Sequence[HostRecord], steps: Sequence[Step]) -> list[list[HostRecord]]:
     """The fleet after each step (each list holds only the hosts that step touched, with their new features);
     a selector (`on`) that matches no host is an error: a typo must not pass as "no effect"."""
@@ -70,7 +82,7 @@ def plan_states(hosts: Sequence[HostRecord], steps: Sequence[Step]) -> list[list
             if change.on and not matched:
                 raise ChangeError(f"{change.describe()}: matches no host or group", where=step.where)
         for name, record in touched.items():
-            summary = summarize(record.features.to_nfd()) if record.summary is not None and record.features else None
+            summary = summarize(_nfd_view(record.features)) if record.summary is not None and record.features else None
             touched[name] = current[name] = replace(record, summary=summary)
         states.append(list(touched.values()))
     return states
@@ -81,9 +93,80 @@ def platforms(hosts: Sequence[HostRecord], states: Sequence[Sequence[HostRecord]
     return {host_platform(h.features) for group in (hosts, *states) for h in group if h.features is not None}
 
 
-def _evaluate(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord], run: RunMeta) -> FleetResult:
-    gathered = [(h.name, h.features) for h in hosts if h.features is not None and h.status is HostStatus.OK]
-    return build_result(resolved, hosts, evaluate_fleet(resolved, gathered), run, 0.0)
+def changed_features(old: Features, new: Features) -> set[str]:
+    """Features whose maps differ (changes copy exactly the maps they touch, so identity tells)."""
+    changed = set()
+    for before, after in ((old.flags, new.flags), (old.attributes, new.attributes), (old.instances, new.instances)):
+        changed.update(name for name in before.keys() | after.keys() if before.get(name) is not after.get(name))
+    return changed
+
+
+def _fingerprint(features: Features, name: str) -> tuple:
+    """A changed feature's content, hashable: together with the outcome a host had before, it decides the new one."""
+    flags, attrs, instances = features.flags.get(name), features.attributes.get(name), features.instances.get(name)
+    return (name, None if flags is None else frozenset(flags), None if attrs is None else frozenset(attrs.items()),
+            None if instances is None else tuple(frozenset(i.items()) for i in instances))
+
+
+class _Outcomes:
+    """Every host's outcomes, kept from step to step. A touched host is evaluated again only with the specs that
+    read a feature the step changed (every spec when its platform changed). Hosts that shared an outcome before
+    (the engine evaluated them as one: equal in everything the spec reads) and got equal changed features share
+    the new one, so a step evaluates about as many times as the fleet has profiles, not hosts."""
+
+    def __init__(self, resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord]) -> None:
+        self.resolved = resolved
+        gathered = [(h.name, h.features) for h in hosts if h.features is not None and h.status is HostStatus.OK]
+        self.current: dict[str, dict[str, Outcome]] = evaluate_fleet(resolved, gathered)
+        self._reads: dict[tuple[str, str | None], frozenset[str]] = {}
+
+    def _reads_of(self, image: ResolvedImage, platform: str | None, spec: Spec) -> frozenset[str]:
+        key = (image.alias, platform)
+        if key not in self._reads:
+            self._reads[key] = frozenset(spec.feature_names())
+        return self._reads[key]
+
+    def step(self, before: dict[str, HostRecord], touched: Sequence[HostRecord]) -> dict[str, dict[str, Outcome]]:
+        pending: dict[tuple, list[str]] = {}  # (alias, platform, old outcome id or host, changed content) -> hosts
+        representatives: dict[tuple, Features] = {}
+        updated: dict[str, dict[str, Outcome]] = {}
+        for record in touched:
+            old, new = before[record.name].features, record.features
+            assert old is not None and new is not None
+            platform = host_platform(new)
+            same_platform = platform == host_platform(old)
+            changed = {name.lower(): name for name in changed_features(old, new)}
+            prints: dict[str, tuple] = {}
+            outcomes = dict(self.current.get(record.name, {})) if same_platform else {}
+            for image in self.resolved:
+                spec = image.for_platform(platform).spec
+                if spec is None:
+                    outcomes.pop(image.alias, None)
+                    continue
+                previous = outcomes.get(image.alias)
+                read = sorted(self._reads_of(image, platform, spec) & changed.keys())
+                if previous is not None and not read:
+                    continue  # the spec reads nothing this step changed
+                for name in read:
+                    if name not in prints:
+                        prints[name] = _fingerprint(new, changed[name])
+                # Without an earlier outcome (a new platform) the host is its own group.
+                origin = id(previous) if previous is not None else record.name
+                key = (image.alias, platform, origin, tuple(prints[n] for n in read))
+                pending.setdefault(key, []).append(record.name)
+                representatives.setdefault(key, new)
+            updated[record.name] = outcomes
+        images = {image.alias: image for image in self.resolved}
+        for key, hosts in pending.items():
+            alias, platform = key[0], key[1]
+            image = images[alias]
+            evaluator = FleetEvaluator({alias: image.for_platform(platform).spec}, {alias: image.entry.tags})
+            evaluator.add("representative", representatives[key])
+            outcome = evaluator.results()["representative"][alias]
+            for host in hosts:
+                updated[host][alias] = outcome
+        self.current.update(updated)
+        return updated
 
 
 def _merged(previous: FleetResult, changed: FleetResult) -> FleetResult:
@@ -94,11 +177,18 @@ def _merged(previous: FleetResult, changed: FleetResult) -> FleetResult:
 def simulate(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord], steps: Sequence[Step],
              states: Sequence[Sequence[HostRecord]], run: RunMeta) -> WhatIf:
     """Evaluate the baseline and every step's state (from `plan_states`); `resolved` must cover `platforms()`."""
-    baseline = _evaluate(resolved, hosts, run)
+    evaluations = _Outcomes(resolved, hosts)
+    pieces: ProfilePieces = {}  # steps copy only the feature maps they change: the rest hash from memory
+    baseline = build_result(resolved, hosts, evaluations.current, run, 0.0, pieces)
+    current = {h.name: h for h in hosts}
     effects = []
     previous = baseline
     for step, touched in zip(steps, states, strict=True):
-        after = _merged(previous, _evaluate(resolved, touched, run)) if touched else previous
+        after = previous
+        if touched:
+            outcomes = evaluations.step(current, touched)
+            after = _merged(previous, build_result(resolved, touched, outcomes, run, 0.0, pieces))
+            current.update((h.name, h) for h in touched)
         effects.append(StepEffect(step, tuple(h.name for h in touched), after, diff_results(previous, after)))
         previous = after
     return WhatIf(baseline, tuple(effects), diff_results(baseline, previous))
