@@ -3,55 +3,17 @@ change was really made (the hwloc and NFD fixture trees, with kernel, modules an
 
 from __future__ import annotations
 
-import shutil
-import tarfile
-from pathlib import Path
-
 import pytest
 
 from fleetcompat.features.model import Features
-from fleetcompat.hostfeatures import gather
 from fleetcompat.planning.changes import ChangeError, parse_change
-
-FIXTURES = Path("/work/shared/fixtures")
-HUGEPAGES = FIXTURES / "nfd-testdata/source/memory/testdata/hugepages"
-RELEASE = "5.15.0-91-generic"
-MODULES = "ext4 892928 1 - Live 0x0\nnouveau 2342912 0 - Live 0x0\n"
-OS_RELEASE = 'NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="22.04"\n'
-
-
-def _extract(base: Path, name: str) -> Path:
-    with tarfile.open(FIXTURES / "hwloc" / f"{name}.tar.bz2") as tar:
-        tar.extractall(base, filter="data")
-    root = base / name
-    shutil.copytree(HUGEPAGES / "kernel", root / "sys/kernel")
-    return root
-
-
-def _gathered(root: Path, release: str = RELEASE, modules: str = MODULES, os_release: str = OS_RELEASE,
-              hugepages_1g: str = "0", sources=("kernel", "memory", "system")) -> Features:
-    """Gather `root` (an hwloc capture) after writing what a real host also has: kernel release, modules, OS
-    release, hugepages. Every file is rewritten on each call, so one extracted tree serves every variant."""
-    files = {"proc/sys/kernel/osrelease": release + "\n", "proc/modules": modules, "etc/os-release": os_release,
-             f"lib/modules/{release}/modules.builtin": "kernel/drivers/pci/vfio.ko\n",
-             "sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages": hugepages_1g + "\n"}
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    doc, _ = gather(str(root), list(sources), use_udev=False)
-    return Features.from_nfd(doc)
-
-
-@pytest.fixture(scope="module")
-def roots(tmp_path_factory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("trees")
-    return {name: _extract(base, name) for name in ("16amd64-8n2c", "16em64t-4s2c2t")}
+from tests.planning.trees import MODULES, RELEASE, gathered
 
 
 @pytest.fixture
 def tree(roots):
     def build(**changes) -> Features:
-        return _gathered(roots["16amd64-8n2c"], **changes)
+        return gathered(roots["16amd64-8n2c"], **changes)
     return build
 
 
@@ -107,7 +69,7 @@ def test_set_kernel_config_and_unset_cpu_flag(tree):
 def test_hardware_takes_the_new_skus_machine_and_keeps_the_software(roots, tree):
     everything = ("cpu", "kernel", "memory", "system")
     host = tree(sources=everything)
-    sku = _gathered(roots["16em64t-4s2c2t"], release="4.18.0-1-old", sources=everything)
+    sku = gathered(roots["16em64t-4s2c2t"], release="4.18.0-1-old", sources=everything)
     changed = parse_change("hardware", "sku.json", hardware=sku).apply(host)
     assert changed.flags["cpu.cpuid"] == sku.flags["cpu.cpuid"]
     assert changed.attributes["cpu.model"] == sku.attributes["cpu.model"]

@@ -1,7 +1,7 @@
 """An upgrade plan: named steps of changes, from the command line (one step) or a YAML file (`--plan FILE`).
 
     - name: kernel 6.8 on the GPU nodes
-      on: [gpu, "node-1*"]          # hosts, globs or groups; default: every host
+      hosts: [gpu, "node-1*"]       # host names, globs or groups (--on); default: every host
       kernel: 6.8.0-45-generic
       load-module: [vfio_pci]       # a name or a list, as are unload-module, set, unset
       unload-module: nouveau
@@ -29,7 +29,7 @@ from fleetcompat.yamlsrc import LocatedDocument, load_located, type_name
 
 # Keys of a step, in the order their changes apply (hardware first, then software, then configuration).
 CHANGE_KEYS = ("hardware", "kernel", "set", "unset", "load-module", "unload-module")
-STEP_KEYS = ("name", "on", *CHANGE_KEYS)
+STEP_KEYS = ("name", "hosts", *CHANGE_KEYS)
 _SINGLE = ("hardware", "kernel")
 MAX_STEPS = 1000
 
@@ -58,6 +58,8 @@ def _step(entry: Any, index: int, doc: LocatedDocument, base: str,
     where = doc.where((index,))
     if not isinstance(entry, dict):
         raise PlanError(f"expected a step (a mapping with name and changes), got {type_name(entry)}", where=where)
+    if "True" in entry:  # YAML 1.1 reads a bare `on:` as the boolean true (and the loader keys by its text)
+        raise PlanError("'on' is YAML's true; a step names its hosts with 'hosts:'", where=doc.where((index, "True")))
     unknown = sorted(set(entry) - set(STEP_KEYS))
     if unknown:
         at = doc.where((index, unknown[0]))
@@ -65,7 +67,7 @@ def _step(entry: Any, index: int, doc: LocatedDocument, base: str,
     name = entry.get("name", f"step {index + 1}")
     if not isinstance(name, str) or not name.strip():
         raise PlanError(f"name: expected a non-empty string, got {type_name(name)}", where=doc.where((index, "name")))
-    on = _strings(entry["on"], doc.where((index, "on")), "on") if "on" in entry else []
+    on = _strings(entry["hosts"], doc.where((index, "hosts")), "hosts") if "hosts" in entry else []
     changes = []
     for key in CHANGE_KEYS:
         if key not in entry:
