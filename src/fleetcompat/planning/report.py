@@ -9,6 +9,7 @@ from typing import Any
 from fleetcompat._format.terminal import clean
 from fleetcompat.drift import CellChange, ChangeKind, Drift
 from fleetcompat.planning.whatif import WhatIf
+from fleetcompat.results.fleet import Status
 
 WHATIF_SCHEMA_ID = "fleetcompat.whatif/v1"
 _MARK = {ChangeKind.REGRESSION: "-", ChangeKind.UNDECIDED: "-", ChangeKind.IMPROVEMENT: "+",
@@ -28,7 +29,7 @@ def _counts(drift: Drift) -> str:
 
 def render_text(whatif: WhatIf, max_lines: int = 200) -> str:
     base = whatif.baseline
-    compatible = sum(1 for h in base.hosts for o in h.outcomes.values() if o.status == "compatible")
+    compatible = sum(1 for h in base.hosts for o in h.outcomes.values() if o.status is Status.COMPATIBLE)
     out = [f"what-if: {len(base.hosts)} hosts × {len(base.images)} images; baseline {compatible} compatible cells"]
     for number, effect in enumerate(whatif.steps, 1):
         changes = ", ".join(c.describe() for c in effect.step.changes)
@@ -36,7 +37,8 @@ def render_text(whatif: WhatIf, max_lines: int = 200) -> str:
         verdict = f"INHIBITED by {len(inhibitors)} cell{'s' if len(inhibitors) != 1 else ''}" if inhibitors else "ok"
         out.append("")
         out.append(clean(f"step {number}: {effect.step.name} [{verdict}]"))
-        out.append(clean(f"  changes: {changes}; {len(effect.hosts_changed)} hosts changed; "
+        touched = len(effect.hosts_changed)
+        out.append(clean(f"  changes: {changes}; {touched} host{'s' if touched != 1 else ''} changed; "
                          f"{_counts(effect.drift)}"))
         shown = sorted(effect.drift.cells, key=lambda c: (c.kind is not ChangeKind.REGRESSION, c.image, c.host))
         out.extend(_line(c) for c in shown[:max_lines])
