@@ -35,6 +35,7 @@ SPEC_BYTES = Limit("FLEETCOMPAT_MAX_SPEC_BYTES", 4 * MiB, "a compatibility spec 
 FEATURES_BYTES = Limit("FLEETCOMPAT_MAX_FEATURES_BYTES", 32 * MiB, "one host's features file")
 LIST_BYTES = Limit("FLEETCOMPAT_MAX_LIST_BYTES", 16 * MiB, "an image list, host list or known_hosts file")
 KEY_BYTES = Limit("FLEETCOMPAT_MAX_KEY_BYTES", 1 * MiB, "an SSH identity file")
+WAIVERS_BYTES = Limit("FLEETCOMPAT_MAX_WAIVERS_BYTES", 4 * MiB, "a waivers file")
 RESULT_BYTES = Limit("FLEETCOMPAT_MAX_RESULT_BYTES", 1024 * MiB, "a fleet result file")
 # YAML: a spec or features file has no legitimate use for deep nesting or for aliases that multiply the
 # document (a "billion laughs" file of 1 KiB expands to 10^9 nodes).

@@ -4,6 +4,7 @@ builder API. Shared by tests/reports and bench/report.py; no hand-written result
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fleetcompat.engine import evaluate_spec
@@ -128,8 +129,9 @@ def random_hardware(rng: random.Random, index: int) -> Hardware:
 
 def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, unreachable: int = 0,
                 gather_errors: int = 0, no_spec_images: int = 0, spec_error_images: int = 0,
-                hostile: bool = False) -> FleetResult:
-    """A fleet of `n_hosts` spread over `n_profiles` hardware profiles and `n_images` images."""
+                hostile: bool = False, variant: Callable[[int, Hardware], Hardware] | None = None) -> FleetResult:
+    """A fleet of `n_hosts` spread over `n_profiles` hardware profiles and `n_images` images. `variant(host index,
+    hardware)` may change a host's hardware (a later run of the same fleet: a module unloaded, a kernel upgrade)."""
     rng = random.Random(seed)
     bad = HOSTILE if hostile else ""
     builder = FleetResultBuilder(RunMeta.now(inventory=f"inventory/prod.ini{bad}", limit=None))
@@ -168,11 +170,12 @@ def build_fleet(n_hosts: int, n_images: int, n_profiles: int, *, seed: int = 1, 
             builder.add_host(name, groups, status=HostStatus.ERROR, reason="gather: /sys/bus/pci unreadable")
             continue
         profile = h % n_profiles
-        features = profiles[profile].features()
+        hardware = profiles[profile] if variant is None else variant(h, profiles[profile])
+        features = hardware.features()
         builder.add_host(name, groups, summaries[profile], features=features)
         for alias, spec in specs.items():
             # Identical features give identical evaluations (as the audit's grouping relies on): evaluate once.
-            key = (profile, alias)
+            key = (hardware, alias)
             if key not in evaluations:
                 evaluations[key] = evaluate_spec(spec, features)
             builder.add_evaluation(name, alias, evaluations[key])

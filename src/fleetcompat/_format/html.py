@@ -21,10 +21,19 @@ from markupsafe import Markup
 
 from fleetcompat._format.nfd_json import go_json
 from fleetcompat._format.terminal import group_label, share
-from fleetcompat.results.fleet import FleetResult, HostStatus, Outcome, SetInfo, Status, summary_label
+from fleetcompat.results.fleet import (
+    FleetResult,
+    HostStatus,
+    Outcome,
+    ProfileGroup,
+    SetInfo,
+    Status,
+    summary_label,
+)
 
 if TYPE_CHECKING:
     from fleetcompat.cli.gate import Decision
+    from fleetcompat.drift.model import Drift
 
 
 _SHOWN_REASONS = 5  # per image in the summary table; the drill-down has every cell's reason
@@ -66,21 +75,42 @@ def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
         "h": None if outcome.remediation is None else [
             outcome.remediation.set_index, outcome.remediation.failing,
             [[str(h.hint_class), h.text] for h in outcome.remediation.hints]],
+        **({"os": str(outcome.original), "w": outcome.waiver} if outcome.original is not None else {}),
     }
+
+
+def _drift_payload(result: FleetResult, drift: Drift, rows: list[dict[str, Any]],
+                   groups: list[ProfileGroup]) -> dict[str, Any]:
+    """Per row, the changed cells of its members (`d`: image index -> [[member index, change index], ...]); the
+    distinct changes (old, new, kind, causes) once, in `drift.changes`."""
+    change_index: dict[tuple, int] = {}
+    aliases = result.aliases()
+    for row, group in zip(rows, groups, strict=True):
+        cells: dict[str, list[list[int]]] = {}
+        for member, host in enumerate(group.hosts):
+            for i, alias in enumerate(aliases):
+                change = drift.cell(host.name, alias)
+                if change is not None:
+                    key = (str(change.old), str(change.new), str(change.kind), tuple(map(str, change.causes)))
+                    cells.setdefault(str(i), []).append([member, change_index.setdefault(key, len(change_index))])
+        if cells:
+            row["d"] = cells
+    return {"baseline": drift.old_run.started_at, "changes": [[*key[:3], list(key[3])] for key in change_index]}
 
 
 def _sets(sets: tuple[SetInfo, ...]) -> list[dict[str, Any]]:
     return [{"index": s.index, "weight": s.weight, "tag": s.tag, "description": s.description} for s in sets]
 
 
-def payload(result: FleetResult) -> dict[str, Any]:
+def payload(result: FleetResult, drift: Drift | None = None) -> dict[str, Any]:
     """What the page's script reads: profile groups with their members, interned outcomes and summaries."""
     outcome_index: dict[Outcome, int] = {}
     profile_index: dict[str, int] = {}
     profiles: list[dict[str, Any]] = []
     group_index: dict[str, int] = {}
     rows = []
-    for group in result.profile_groups():
+    profile_groups = result.profile_groups()
+    for group in profile_groups:
         first = group.hosts[0]
         if group.profile is not None and group.profile not in profile_index:
             profile_index[group.profile] = len(profiles)
@@ -102,26 +132,34 @@ def payload(result: FleetResult) -> dict[str, Any]:
                "platforms": [{"platform": p.platform, "status": str(p.status), "subject": p.subject,
                               "specDigest": p.spec_digest, "specSource": p.spec_source, "reason": p.reason,
                               "sets": _sets(p.sets)} for p in i.platforms]} for i in result.images]
-    return {"images": images, "outcomes": [_outcome_payload(o) for o in outcome_index], "profiles": profiles,
-            "groups": list(group_index), "rows": rows}
+    out = {"images": images, "outcomes": [_outcome_payload(o) for o in outcome_index], "profiles": profiles,
+           "groups": list(group_index), "rows": rows}
+    if result.waivers is not None:
+        out["waivers"] = [w.to_dict() for w in result.waivers.entries]
+    if drift is not None:
+        out["drift"] = _drift_payload(result, drift, rows, profile_groups)
+    return out
 
 
 class HtmlFormat:
-    def render(self, result: FleetResult, decision: Decision | None = None) -> str:
-        data = payload(result)
+    def render(self, result: FleetResult, decision: Decision | None = None, drift: Drift | None = None) -> str:
+        """`drift` (from the report's baseline) adds the "changed since baseline" filter and cell markers."""
+        data = payload(result, drift)
         js = _asset("report.js")
         script_hash = "sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode()
         n = len(result.hosts)
         image_rows = []
         for image in result.images:
             counts = result.status_counts(image.alias)
-            image_rows.append({"image": image, "segments": segments(counts, n), "counts": list(counts.values()),
+            image_rows.append({"image": image, "segments": segments(counts, n),
+                               "counts": [counts[s] for s in result.statuses()],
                                "share": share(counts[Status.COMPATIBLE], n),
                                "reasons": list(result.outcome_reasons(image.alias).items())[:_SHOWN_REASONS]})
         return _environment().get_template("report.html.j2").render(
             result=result,
             decision=decision,
-            statuses=[str(s) for s in Status],
+            statuses=[str(s) for s in result.statuses()],
+            drift=drift,
             host_segments=segments(result.host_status_counts(), n),
             image_rows=image_rows,
             inventory_groups=data["groups"],

@@ -1,7 +1,8 @@
 """JUnit XML for CI test tabs: a testsuite per image, a testcase per host.
 
 incompatible -> <failure> listing the failing rules (or why, e.g. no manifest for the host's platform);
-unreachable/error -> <error>; no-spec -> <skipped>.
+unreachable/error -> <error>; no-spec -> <skipped>; waived -> <skipped> naming the waiver, with the original
+verdict and failing rules in <system-out>.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from fleetcompat.results.fleet import FleetResult, HostResult, ImageInfo, Outcome, PlatformStatus, Status
+from fleetcompat.results.waived import AppliedWaivers, WaiverRecord
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -36,7 +38,13 @@ def _reason(image: ImageInfo, host: HostResult, outcome: Outcome) -> str:
     return outcome.reason or host.reason or image.spec_error or str(outcome.status)
 
 
-def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult) -> None:
+def result_waiver(waivers: AppliedWaivers | None, outcome: Outcome) -> WaiverRecord | None:
+    if waivers is None or outcome.waiver is None or outcome.waiver >= len(waivers.entries):
+        return None
+    return waivers.entries[outcome.waiver]
+
+
+def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult, waivers: AppliedWaivers | None) -> None:
     outcome = host.outcomes[image.alias]
     case = ET.SubElement(suite, "testcase", name=xml_text(host.name), classname=xml_text(f"fleetcompat.{image.alias}"))
     if outcome.status is Status.INCOMPATIBLE:
@@ -47,6 +55,12 @@ def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult) -> None:
         error = ET.SubElement(case, "error", type=str(outcome.status),
                               message=xml_text(f"{outcome.status}: {_reason(image, host, outcome)}"))
         error.text = xml_text(_reason(image, host, outcome))
+    elif outcome.status is Status.WAIVED:
+        entry = result_waiver(waivers, outcome)
+        ET.SubElement(case, "skipped", message=xml_text(f"waived ({outcome.original}): " + (
+            f"{entry.justification} — {entry.describe()}" if entry else "waiver not recorded")))
+        out = ET.SubElement(case, "system-out")
+        out.text = xml_text(f"{outcome.original}: " + (failure_text(image, outcome) or _reason(image, host, outcome)))
     elif outcome.status is Status.NO_SPEC:
         why = outcome.reason or image.spec_error
         ET.SubElement(case, "skipped", message=xml_text("the image has no compatibility spec" + (f": {why}" if why
@@ -68,7 +82,8 @@ class JunitFormat:
             counts = result.status_counts(image.alias)
             numbers = {
                 "tests": len(result.hosts), "failures": counts[Status.INCOMPATIBLE],
-                "errors": counts[Status.UNREACHABLE] + counts[Status.ERROR], "skipped": counts[Status.NO_SPEC],
+                "errors": counts[Status.UNREACHABLE] + counts[Status.ERROR],
+                "skipped": counts[Status.NO_SPEC] + counts[Status.WAIVED],
             }
             suite = ET.SubElement(root, "testsuite", name=xml_text(image.alias),
                                   timestamp=result.run.started_at, **{k: str(v) for k, v in numbers.items()})
@@ -84,7 +99,7 @@ class JunitFormat:
                               value=xml_text(f"{entry.status}" + (f" ({entry.subject})" if entry.subject else "")
                                              + (f": {where}" if where else "")))
             for host in result.hosts:
-                _testcase(suite, image, host)
+                _testcase(suite, image, host, result.waivers)
             for key, value in numbers.items():
                 totals[key] += value
         for key, value in totals.items():

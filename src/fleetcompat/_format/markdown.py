@@ -58,12 +58,13 @@ class MarkdownFormat:
         out.append(" · ".join(meta))
         if verdict:
             out += ["", f"**{md(verdict)}**"]
-        out += ["", "| image | compatible | incompatible | unreachable | error | no-spec | compatible share |",
-                "|---|--:|--:|--:|--:|--:|--:|"]
+        statuses = result.statuses()
+        out += ["", "| image | " + " | ".join(str(s) for s in statuses) + " | compatible share |",
+                "|---|" + "--:|" * (len(statuses) + 1)]
         for image in result.images:
             c = result.status_counts(image.alias)
             name = md(image.alias) + (f" ({md(image.spec_error)})" if image.spec_error else "")
-            out.append(f"| {name} | " + " | ".join(str(c[s]) for s in Status)
+            out.append(f"| {name} | " + " | ".join(str(c[s]) for s in statuses)
                        + f" | {share(c[Status.COMPATIBLE], n)} |")
         # Image-level problems (spec errors, no spec) are in the table above; here: what is wrong per host.
         troubled = [g for g in result.profile_groups() if g.host_status is not HostStatus.OK or any(
@@ -85,4 +86,10 @@ class MarkdownFormat:
                 out.append(f"| {md(fix.alias)} | {md(fix.hosts_text())} | {md(fix.set_label)} | {hints} |")
             if len(found) > _MAX_ROWS:
                 out.append(f"\n… and {len(found) - _MAX_ROWS} more: see the HTML report.")
+        if result.waivers is not None:
+            out += ["", f"### Waivers ({md(result.waivers.source)}, checked {md(result.waivers.date)})", "",
+                    "| waiver | cells | justification |", "|---|--:|---|"]
+            for entry in result.waivers.entries:
+                state = f"**expired**, would cover {entry.cells}" if entry.expired else f"{entry.cells} waived"
+                out.append(f"| {md(entry.describe())} | {state} | {md(entry.justification)} |")
         return "\n".join(out) + "\n"

@@ -16,6 +16,7 @@ CELL = {
     Status.UNREACHABLE: ("unreach", "yellow"),
     Status.ERROR: ("ERROR", "yellow"),
     Status.NO_SPEC: ("no-spec", "dim"),
+    Status.WAIVED: ("waived", "cyan"),
 }
 
 
@@ -45,6 +46,18 @@ def group_label(group: ProfileGroup) -> str:
     return clean(summary_label(group.hosts[0].summary))
 
 
+def waiver_lines(result: FleetResult, s: Style) -> list[str]:
+    """The waivers the result was checked against: what each waived, and which expired (they waive nothing)."""
+    if result.waivers is None:
+        return []
+    lines = ["", s(f"waivers ({clean(result.waivers.source)}, checked {result.waivers.date})", "bold")]
+    for entry in result.waivers.entries:
+        state = s("EXPIRED", "red") + f" would cover {entry.cells}" if entry.expired else f"waives {entry.cells}"
+        lines.append(f"  {state} cell{'s' if entry.cells != 1 else ''}: {clean(entry.describe())}"
+                     f" — {clean(entry.justification)}")
+    return lines
+
+
 class TerminalFormat:
     def __init__(self, colour: bool = False, max_rows: int = 40) -> None:
         self.style = Style(colour)
@@ -59,7 +72,7 @@ class TerminalFormat:
         rows = []
         for image in result.images:
             counts = result.status_counts(image.alias)
-            row = [clean(image.alias), *(counts[st] or "" for st in Status),
+            row = [clean(image.alias), *(counts[st] or "" for st in result.statuses()),
                    share(counts[Status.COMPATIBLE], len(result.hosts))]
             notes = [image.spec_error] if image.spec_error else []
             notes += [f"{n} host{'s' if n != 1 else ''}: {reason}"
@@ -67,11 +80,12 @@ class TerminalFormat:
             row.append(clean("; ".join(notes[:_SHOWN_NOTES])
                              + (f"; +{len(notes) - _SHOWN_NOTES} more" if len(notes) > _SHOWN_NOTES else "")))
             rows.append(row)
-        headers = ["image", *(str(st) for st in Status), "compatible share", "notes"]
+        headers = ["image", *(str(st) for st in result.statuses()), "compatible share", "notes"]
         if not any(row[-1] for row in rows):
             headers.pop()
             rows = [row[:-1] for row in rows]
         out.append(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+        out += waiver_lines(result, s)
         groups = result.profile_groups()
         aliases = result.aliases()
         matrix = []

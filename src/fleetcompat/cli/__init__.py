@@ -1,7 +1,8 @@
 """The `fleetcompat` command line: one module per verb, each exposing `register(subparsers)`.
 
 Verbs: `validate` one host, `spec lint`, `gather`, `discover`/`attach` (registry), `audit` a fleet, `report`
-renders a result, `gate` decides. Exit codes everywhere: 0 compatible, 1 incompatible, 2 error.
+renders a result, `gate` decides, `diff` compares two results, `waivers check` lints a waivers file. Exit codes
+everywhere: 0 compatible, 1 incompatible, 2 error.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ COMMANDS = {
     "gate": "fleetcompat.cli.gate",
     "whatif": "fleetcompat.cli.whatif",
     "remediate": "fleetcompat.cli.remediate",
+    "diff": "fleetcompat.cli.diff",
+    "waivers": "fleetcompat.cli.waivers",
 }
 
 

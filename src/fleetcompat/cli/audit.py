@@ -10,6 +10,7 @@ incompatible, 2 undecidable: unreachable hosts, errors) unless --exit-zero; `fle
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,8 @@ from fleetcompat.registry.options import add_registry_arguments, options_from_ar
 from fleetcompat.registry.reference import ImageReference
 from fleetcompat.remote import cli as remote
 from fleetcompat.results.fleet import HostStatus, RunMeta
+from fleetcompat.waivers.apply import apply_waivers
+from fleetcompat.waivers.model import load_waivers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      f"default {', '.join(DEFAULT_FORMATS)})")
     out.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 once the reports are written")
+    out.add_argument("--waivers", metavar="FILE",
+                     help="waivers YAML: covered cells are recorded as waived (and pass) in the result")
     add_registry_arguments(p, platform_help="use this platform's manifest of every --image for all hosts "
                            "(default: each host's own platform, from its gathered cpu.info arch; an image without a "
                            "manifest for it is incompatible there)")
@@ -126,6 +131,7 @@ def collect_hosts(args: argparse.Namespace) -> list[HostRecord]:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    waivers = load_waivers(args.waivers).require_valid() if args.waivers else None  # bad file: fail before gathering
     images = images_from_cli(args.image, args.spec, args.images, split_tags(args.tags), args.platform)
     refs = [ImageReference.parse(i.image) for i in images if i.image is not None]
     options = options_from_args(args, refs) if refs else None
@@ -136,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     resolved = resolve(images, options, {host_platform(features) for _, features in gathered})
     outcomes = evaluate_fleet(resolved, gathered)
     result = build_result(resolved, hosts, outcomes, run_meta, time.monotonic() - started)
+    if waivers is not None:
+        result = apply_waivers(result, waivers, datetime.datetime.now(datetime.UTC).date())
     paths = write_reports(result, args.output_dir, args.format or DEFAULT_FORMATS)
     decision = decide(result)
     for image in resolved:

@@ -15,9 +15,11 @@ from fleetcompat._format.markdown import MarkdownFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli.gate import decide
+from fleetcompat.drift import diff_results
 from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
 from fleetcompat.files import STDOUT, write_file, write_files
 from fleetcompat.results.fleet import FleetResult, dumps
+from fleetcompat.waivers.apply import apply_waivers_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,15 +38,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
     p.add_argument("--rows", type=int, default=40, metavar="N", help="profile rows in the terminal matrix (40)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 after rendering, whatever the verdict")
+    p.add_argument("--waivers", metavar="FILE", help="waivers YAML: covered cells are shown (and pass) as waived")
+    p.add_argument("--baseline", metavar="OLD.json",
+                   help="an earlier fleet result: the HTML marks and filters the cells changed since then")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     result = FleetResult.load(args.result)
+    if args.waivers:
+        result = apply_waivers_file(result, args.waivers)
+    drift = diff_results(FleetResult.load(args.baseline), result) if args.baseline else None
     decision = decide(result)
     verdict = f"gate: {decision.word}: {decision.reason}"
     render = {
-        args.html: lambda: HtmlFormat().render(result, decision),
+        args.html: lambda: HtmlFormat().render(result, decision, drift),
         args.junit: lambda: JunitFormat().render(result),
         args.markdown: lambda: MarkdownFormat().render(result, verdict),
         args.json: lambda: dumps(result.to_dict()),

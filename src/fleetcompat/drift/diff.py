@@ -20,9 +20,10 @@ Causes of a flip, from what the results store (a fleet result keeps only the exp
   image, any set) when one of them reads the same feature element; otherwise it is what the match implies
   (`Exists` matched: present; `DoesNotExist` matched: absent) or "(matched <op> [values])". With an unchanged
   spec, any newly failing or newly matching expression is a host-value cause; with a changed spec only those
-  whose value provably differs are, and the other newly failing ones are `newly-failing` (host or spec: the
-  result cannot tell);
-- `reason`: the cell's own reason changed (e.g. a platform manifest appeared).
+  whose value provably differs are, and the other newly failing (passing) ones are `newly-failing`
+  (`newly-passing`): host or spec, the result cannot tell;
+- `reason`: the cell's own reason changed (e.g. a platform manifest appeared);
+- `waiver`: the cell is waived in one result and not in the other (a waiver added, expired or removed).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from fleetcompat.results.fleet import (
     HostStatus,
     ImageInfo,
     Outcome,
+    Status,
 )
 
 # (set index, rule name, feature, matchAny index, element): one expression of a spec's rule.
@@ -131,6 +133,10 @@ def _comparable(key: _ExprKey, other: dict[_ExprKey, FailingExpression]) -> bool
     return key[3] is None or any(k[:2] == key[:2] and k[3] is not None for k in other)
 
 
+def _waiver_state(outcome: Outcome) -> str:
+    return f"waived ({outcome.original})" if outcome.status is Status.WAIVED else f"not waived ({outcome.status})"
+
+
 def _implied(expression: FailingExpression) -> str:
     """What a host had for an expression that matched, when no failing expression recorded its value."""
     op = expression.expected.op
@@ -182,6 +188,8 @@ class _CauseFinder:
             yield Cause(CauseKind.HOST_STATUS, "host", _host_state(old_host), _host_state(new_host))
             if new_host.status is not HostStatus.OK or old_host.status is not HostStatus.OK:
                 return  # one side was not evaluated: nothing else can have caused the flip
+        if (before.status is Status.WAIVED) != (after.status is Status.WAIVED):
+            yield Cause(CauseKind.WAIVER, "waiver", _waiver_state(before), _waiver_state(after))
         old_digest = _spec_digest(self.old_images[alias], before)
         new_digest = _spec_digest(self.new_images[alias], after)
         spec_changed = old_digest != new_digest
@@ -220,6 +228,9 @@ class _CauseFinder:
                 yield Cause(CauseKind.HOST_VALUE, _label(key), expression.actual_text(), known)
             elif known is None and not spec_changed and expression.evaluated:
                 yield Cause(CauseKind.HOST_VALUE, _label(key), expression.actual_text(), _implied(expression))
+            elif known is None and expression.evaluated:
+                yield Cause(CauseKind.NEWLY_PASSING, _label(key),
+                            f"{expression.actual_text()} (expected {expression.expected.describe()})", "(not failing)")
 
     @staticmethod
     def _any_of_changes(old_exprs: dict[_ExprKey, FailingExpression], new_exprs: dict[_ExprKey, FailingExpression],

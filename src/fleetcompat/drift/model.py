@@ -14,7 +14,7 @@ from fleetcompat.results.fleet import RunMeta, Status
 DRIFT_SCHEMA_ID = "fleetcompat.drift/v1"
 
 # A cell in the eligible set of its image: it may be deployed to (a waived cell passes the gate too).
-PASSING = frozenset({Status.COMPATIBLE})
+PASSING = frozenset({Status.COMPATIBLE, Status.WAIVED})
 
 
 class ChangeKind(StrEnum):
@@ -41,6 +41,7 @@ class CauseKind(StrEnum):
     # Under a changed spec: an expression fails now and its earlier value is not recorded, so whether the host or
     # the spec changed cannot be told apart; new is the host's value and the expectation.
     NEWLY_FAILING = "newly-failing"
+    NEWLY_PASSING = "newly-passing"  # the same the other way: an expression that failed before and does not now
     HOST_STATUS = "host-status"  # the host became (un)reachable or its gathering failed / recovered
     REASON = "reason"  # the cell's stated reason changed (e.g. "image has no linux/arm64 manifest")
     WAIVER = "waiver"  # a waiver started or stopped applying (expired, removed)
@@ -90,6 +91,18 @@ class SpecChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeGroup:
+    """Cells of one image with the same change and the same causes: one line in a drift report."""
+
+    image: str
+    old: Status
+    new: Status
+    kind: ChangeKind
+    causes: tuple[Cause, ...]
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Drift:
     """The difference from an `old` (baseline) to a `new` fleet result. Cells are ordered by the new result's image
     order, then host name; only hosts and images present in both results have cells."""
@@ -117,6 +130,16 @@ class Drift:
     def regressions(self) -> list[CellChange]:
         """Cells that were compatible (or waived) in the old result and are incompatible in the new one."""
         return self.of_kind(ChangeKind.REGRESSION)
+
+    def groups(self) -> list[ChangeGroup]:
+        """Cells grouped by image, change and causes: regressions first, then by host count."""
+        members: dict[tuple, list[str]] = {}
+        for c in self.cells:
+            members.setdefault((c.image, c.old, c.new, c.kind, c.causes), []).append(c.host)
+        order = list(ChangeKind)
+        groups = [ChangeGroup(*key, tuple(hosts)) for key, hosts in members.items()]
+        groups.sort(key=lambda g: (order.index(g.kind), -len(g.hosts)))
+        return groups
 
     def counts(self) -> dict[ChangeKind, int]:
         counts = dict.fromkeys(ChangeKind, 0)

@@ -7,6 +7,7 @@ and hardware summaries are stored once per hardware profile.
 
 JSON shape (`schema/fleet-result-v1.json`, draft 2020-12):
     {"schema": "fleetcompat.fleet-result/v1", "run": {...}, "images": [...],
+     "waivers": {...},  # optional: the waivers applied (results/waived.py); waived outcomes name their entry
      "profiles": {KEY: {"summary": {...}}}, "outcomes": [{"status": ..., ...}],
      "hosts": [{"name": ..., "groups": [...], "status": "ok", "reason": null, "profile": KEY,
                 "images": {ALIAS: OUTCOME_INDEX}}]}
@@ -38,6 +39,7 @@ from fleetcompat.results.remediation import (
     remediation_from_dict,
     remediation_to_dict,
 )
+from fleetcompat.results.waived import AppliedWaivers
 from fleetcompat.spec.model import MatchExpression, Spec
 
 SCHEMA_ID = "fleetcompat.fleet-result/v1"
@@ -52,6 +54,7 @@ class Status(StrEnum):
     UNREACHABLE = "unreachable"  # the host could not be reached, so nothing was evaluated
     ERROR = "error"  # gathering, registry, spec or evaluation failed
     NO_SPEC = "no-spec"  # the image has no compatibility spec attached
+    WAIVED = "waived"  # a waiver accepts the cell; Outcome.original keeps the verdict (fleetcompat.waivers)
 
 
 class HostStatus(StrEnum):
@@ -208,6 +211,8 @@ class Outcome:
     failing: tuple[FailingRule, ...] = ()  # failing rules of every evaluated set (also when compatible)
     reason: str | None = None  # why, when not evaluated: e.g. an engine error, "image has no linux/arm64 manifest"
     platform: str | None = None  # registry images: the ImageInfo.platforms entry (spec) this outcome comes from
+    original: Status | None = None  # waived: the verdict the waiver accepts (its failing rules are kept above)
+    waiver: int | None = None  # waived: index into FleetResult.waivers.entries
     remediation: Remediation | None = None  # incompatible after evaluation: the closest set and what would fix it
 
 
@@ -237,6 +242,7 @@ class FleetResult:
     run: RunMeta
     images: list[ImageInfo]
     hosts: list[HostResult]
+    waivers: AppliedWaivers | None = None  # the waivers the cells were checked against, if any
 
     def image(self, alias: str) -> ImageInfo:
         for image in self.images:
@@ -246,6 +252,10 @@ class FleetResult:
 
     def aliases(self) -> list[str]:
         return [i.alias for i in self.images]
+
+    def statuses(self) -> list[Status]:
+        """The cell statuses a report shows: `waived` only for a result checked against waivers."""
+        return [s for s in Status if s is not Status.WAIVED or self.waivers is not None]
 
     def status_counts(self, alias: str) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)
@@ -551,6 +561,7 @@ def _encode(result: FleetResult) -> dict[str, Any]:
         "run": {"startedAt": run.started_at, "durationSeconds": run.duration_s,
                 "tool": f"fleetcompat {run.tool_version}", "inventory": run.inventory, "limit": run.limit},
         "images": [_encode_image(i) for i in result.images],
+        **({"waivers": result.waivers.to_dict()} if result.waivers is not None else {}),
         "profiles": profiles,
         "outcomes": [outcome_to_dict(o) for o in outcome_index],
         "hosts": hosts,
@@ -586,6 +597,9 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         out["reason"] = outcome.reason
     if outcome.platform is not None:
         out["platform"] = outcome.platform
+    if outcome.original is not None:
+        out["original"] = str(outcome.original)
+        out["waiver"] = outcome.waiver
     if outcome.failing:
         out["failingRules"] = [
             {"set": r.set_index, "rule": r.rule, "terms": [_encode_term(t) for t in r.terms]} for r in outcome.failing
@@ -627,7 +641,13 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
     aliases = [i.alias for i in images]
     if len(set(aliases)) != len(aliases):
         raise FleetResultError("image aliases are not unique", where=f"{where}: images")
+    waivers = AppliedWaivers.from_dict(doc["waivers"]) if "waivers" in doc else None
     outcomes = [_decode_outcome(o) for o in doc["outcomes"]]
+    entries = len(waivers.entries) if waivers is not None else 0
+    for n, outcome in enumerate(outcomes):
+        if outcome.waiver is not None and outcome.waiver >= entries:
+            raise FleetResultError(f"waiver {outcome.waiver} does not exist ({entries} waivers)",
+                                   where=f"{where}: outcomes[{n}]")
     profiles = doc["profiles"]
     hosts = []
     seen: set[str] = set()
@@ -651,7 +671,7 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
         summary = profiles[h["profile"]]["summary"] if h["profile"] is not None else None
         hosts.append(HostResult(h["name"], tuple(h["groups"]), HostStatus(h["status"]), h["reason"], h["profile"],
                                 summary, cells))
-    return FleetResult(run, images, hosts)
+    return FleetResult(run, images, hosts, waivers)
 
 
 def _decode_outcome(doc: dict[str, Any]) -> Outcome:
@@ -668,10 +688,11 @@ def _decode_outcome(doc: dict[str, Any]) -> Outcome:
             for t in r["terms"]))
         for r in doc.get("failingRules", ())
     )
+    original = Status(doc["original"]) if "original" in doc else None
     # absent in results written before remediation hints
     remediation = remediation_from_dict(doc["remediation"]) if "remediation" in doc else None
     return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
-                   remediation)
+                   original, doc.get("waiver"), remediation)
 
 
 @cache

@@ -3,9 +3,11 @@
 // textContent. Data strings come from hosts and registries and are never parsed as HTML.
 (() => {
   const data = JSON.parse(document.getElementById("fleet-data").textContent);
-  const SHORT = {compatible: "ok", incompatible: "fail", unreachable: "unreach", error: "error", "no-spec": "no spec"};
+  const SHORT = {compatible: "ok", incompatible: "fail", unreachable: "unreach", error: "error", "no-spec": "no spec",
+                 waived: "waived"};
   // Sorting an image column puts the rows that need attention first.
-  const RANK = {incompatible: 0, error: 1, unreachable: 2, "no-spec": 3, compatible: 4};
+  const RANK = {incompatible: 0, error: 1, unreachable: 2, "no-spec": 3, waived: 4, compatible: 5};
+  const drift = data.drift || null;  // present when the report was rendered with --baseline
   const MEMBERS_PAGE = 200;
   const $ = (id) => document.getElementById(id);
 
@@ -29,13 +31,28 @@
       profileText: (profile ? profile.l + " " + JSON.stringify(profile.s) : row.l).toLowerCase(),
       statuses: row.o.map((o) => data.outcomes[o].s),
       names: row.m.map((m) => (m[0] + " " + (m[2] || "")).toLowerCase()),
+      changes: row.d || {},  // image index -> [[member index, change index], ...]
     };
   });
   const state = {status: "", image: -1, group: -1, text: "", sort: "hosts", dir: -1, open: new Set(), pages: {},
-                 selected: null};
+                 selected: null, changed: false};
+
+  // Members of a row whose cell changed since the baseline, in the image shown (or any image).
+  function changedMembers(r) {
+    const set = new Set();
+    for (const [image, list] of Object.entries(r.changes)) {
+      if (state.image >= 0 && Number(image) !== state.image) continue;
+      for (const [member] of list) set.add(member);
+    }
+    return set;
+  }
 
   function visibleMembers(r) {
     let members = r.row.m.map((_, i) => i);
+    if (state.changed) {
+      const changed = changedMembers(r);
+      members = members.filter((i) => changed.has(i));
+    }
     if (state.group >= 0) members = members.filter((i) => r.row.m[i][1].includes(state.group));
     if (state.text && !r.profileText.includes(state.text)) {
       members = members.filter((i) => r.names[i].includes(state.text));
@@ -128,9 +145,13 @@
       for (const i of imageColumns()) {
         const status = r.statuses[i];
         const pressed = state.selected && state.selected[0] === r.index && state.selected[1] === i;
-        tr.append(h("td", {}, h("button", {type: "button", class: `cell st-${status}`, "data-image": String(i),
-          "aria-pressed": String(Boolean(pressed)), title: `${data.images[i].alias}: ${status}`,
-          text: SHORT[status], on: {click: () => openDrill(r, i)}})));
+        const changed = (r.changes[i] || []).length;
+        const delta = changed ? h("span", {class: "delta", "data-changed": String(changed),
+          title: `changed since baseline: ${changed} of ${total} host(s)`, text: "Δ"}) : null;
+        tr.append(h("td", {}, h("button", {type: "button", class: `cell st-${status}` + (changed ? " changed" : ""),
+          "data-image": String(i), "aria-pressed": String(Boolean(pressed)),
+          title: `${data.images[i].alias}: ${status}` + (changed ? ` (changed since baseline: ${changed} host(s))` : ""),
+          text: SHORT[status], on: {click: () => openDrill(r, i)}}), delta));
       }
       out.push(tr);
       if (open) out.push(memberList(r, members));
@@ -197,6 +218,37 @@
     return wrap;
   }
 
+  function waiverDetails(outcome) {
+    const entry = (data.waivers || [])[outcome.w];
+    const out = [h("h3", {text: `Waived: ${outcome.os}`})];
+    if (!entry) return out;
+    const scope = [entry.set !== null ? `set ${entry.set}` : "", entry.rule !== null ? `rule “${entry.rule}”` : ""];
+    out.push(kv([["justification", entry.justification], ["owner", entry.owner], ["expires", entry.expires],
+      ["ticket", entry.ticket], ["hosts", entry.hosts.join(", ")], ["only", scope.filter(Boolean).join(", ")],
+      ["waiver", entry.source]]));
+    return out;
+  }
+
+  // What changed since the baseline for this cell's hosts: one line per distinct change, with its causes.
+  function changeDetails(r, i) {
+    const byChange = new Map();
+    for (const [member, change] of r.row.d[i]) {
+      if (!byChange.has(change)) byChange.set(change, []);
+      byChange.get(change).push(r.row.m[member][0]);
+    }
+    const list = h("ul", {class: "changes"});
+    for (const [change, names] of byChange) {
+      const [old, now, kind, causes] = drift.changes[change];
+      const shown = names.slice(0, 10).join(", ") + (names.length > 10 ? `, … (+${names.length - 10})` : "");
+      const item = h("li", {class: `change kind-${kind}`, text: `${old} → ${now} (${kind}): ${shown}`});
+      const why = h("ul", {class: "causes"});
+      for (const cause of causes.length ? causes : ["(neither result says why)"]) why.append(h("li", {text: cause}));
+      item.append(why);
+      list.append(item);
+    }
+    return [h("h3", {text: `Changed since baseline (${drift.baseline})`}), list];
+  }
+
   function openDrill(r, i) {
     state.selected = [r.index, i];
     const image = data.images[i];
@@ -229,9 +281,12 @@
         h("p", {class: "muted", text: `closest set #${set + 1}` + (info ? ` (weight ${info.weight}${info.tag ? ", tag " + info.tag : ""})` : "") +
           `: ${failing} failing expression${failing === 1 ? "" : "s"}`}), list);
     }
+    if (outcome.s === "waived") parts.push(...waiverDetails(outcome));
+    if (drift && (r.row.d || {})[i]) parts.push(...changeDetails(r, i));
     if ((outcome.f || []).length) {
-      parts.push(h("h3", {text: outcome.s === "compatible" ? "Rules that failed in other sets" : "Failing rules"}),
-        failingTable(image, outcome));
+      const title = outcome.s === "compatible" ? "Rules that failed in other sets" :
+        outcome.s === "waived" ? `Failing rules (waived, ${outcome.os})` : "Failing rules";
+      parts.push(h("h3", {text: title}), failingTable(image, outcome));
     }
     parts.push(h("h3", {text: "Hardware"}), r.profile ? summaryValue(r.profile.s) :
       h("p", {class: "muted", text: "no hardware summary (the host was not gathered)"}));
@@ -258,6 +313,9 @@
     state.group = ev.target.value === "" ? -1 : Number(ev.target.value);
     render();
   });
+  if ($("f-changed")) {
+    $("f-changed").addEventListener("change", (ev) => { state.changed = ev.target.checked; render(); });
+  }
   let typing = 0;
   $("f-text").addEventListener("input", (ev) => {
     clearTimeout(typing);

@@ -7,7 +7,11 @@ from __future__ import annotations
 import argparse
 from typing import ClassVar
 
-from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import ControllerAction, fleetcompat_module
+from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
+    ControllerAction,
+    apply_waivers_option,
+    fleetcompat_module,
+)
 
 
 class ActionModule(ControllerAction):
@@ -18,6 +22,7 @@ class ActionModule(ControllerAction):
         "allow_unreachable": {"type": "bool", "default": False},
         "enforce": {"type": "bool", "default": True},
         "group_prefix": {"type": "str", "default": "fleetcompat_compatible_"},
+        "waivers": {"type": "raw"},
     }
 
     def act(self, args: dict, task_vars: dict) -> dict:
@@ -25,7 +30,7 @@ class ActionModule(ControllerAction):
         fleet = fleetcompat_module("results.fleet")
         gate = fleetcompat_module("cli.gate")
         images = fleetcompat_module("fleet.images")
-        fleet_result = fleet.FleetResult.load(args["result"])
+        fleet_result = apply_waivers_option(fleet.FleetResult.load(args["result"]), args["waivers"])
         unknown = [a for a in args["require"] if a not in fleet_result.aliases()]
         if unknown:
             raise errors.FleetcompatError(f"require: no image {unknown[0]!r} in the result "
@@ -35,7 +40,9 @@ class ActionModule(ControllerAction):
         except argparse.ArgumentTypeError as exc:
             raise errors.FleetcompatError(f"min_compatible: {exc}") from None
         decision = gate.decide(fleet_result, args["require"], threshold, args["allow_unreachable"])
-        compatible = {alias: [h.name for h in fleet_result.hosts if h.outcomes[alias].status is fleet.Status.COMPATIBLE]
+        # Waived cells pass the gate, so their hosts are in the image's group (the waiver accepted them).
+        passing = (fleet.Status.COMPATIBLE, fleet.Status.WAIVED)
+        compatible = {alias: [h.name for h in fleet_result.hosts if h.outcomes[alias].status in passing]
                       for alias in fleet_result.aliases()}
         groups = {args["group_prefix"] + images.group_suffix(alias): hosts for alias, hosts in compatible.items()}
         line = f"fleetcompat gate: {decision.word}: {decision.reason}"

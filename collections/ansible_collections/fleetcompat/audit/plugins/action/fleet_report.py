@@ -10,6 +10,7 @@ from typing import ClassVar
 from ansible.utils.display import Display
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
     ControllerAction,
+    apply_waivers_option,
     fail_message,
     fleetcompat_module,
     plain,
@@ -35,6 +36,7 @@ class ActionModule(ControllerAction):
         "inventory": {"type": "str"},
         "limit": {"type": "str"},
         "keep_run_dir": {"type": "bool", "default": False},
+        "waivers": {"type": "raw"},
     }
 
     def _host_record(self, name: str, hostvars, args: dict):
@@ -90,6 +92,7 @@ class ActionModule(ControllerAction):
         fleet_result = report.build_result(
             resolved, records, outcomes,
             fleet.RunMeta(started_at=started_at, inventory=args["inventory"], limit=args["limit"]), elapsed)
+        fleet_result = apply_waivers_option(fleet_result, args["waivers"])
         paths = report.write_reports(fleet_result, args["output_dir"], args["formats"])
         if not args["keep_run_dir"]:
             rundir.remove(args["run_dir"])

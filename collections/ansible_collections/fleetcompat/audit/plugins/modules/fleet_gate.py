@@ -42,6 +42,14 @@ options:
     description: Prefix of the per-image group names; non-word characters of aliases become C(_).
     type: str
     default: fleetcompat_compatible_
+  waivers:
+    description:
+      - Waivers to apply (C(fleetcompat gate --waivers)), the path of a waivers YAML file on the controller, or
+        its entries as a list, each with C(image), C(hosts) (names, globs or inventory groups), C(justification),
+        C(owner), C(expires) (date) and optionally C(set), C(rule), C(statuses), C(ticket).
+      - Covered cells get status C(waived) and pass; their hosts are in the image's group; expired entries waive
+        nothing and are named by the gate. See docs/reports.md.
+    type: raw
 attributes:
   check_mode:
     description: Fully supported; nothing is changed.
@@ -91,7 +99,7 @@ required:
   type: list
   elements: str
 compatible_hosts:
-  description: Per image alias, the hosts that can run it.
+  description: Per image alias, the hosts that can run it (compatible, or waived).
   returned: always
   type: dict
 groups:

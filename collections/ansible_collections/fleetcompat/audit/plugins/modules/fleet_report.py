@@ -66,6 +66,14 @@ options:
     description: Keep the run directory (for debugging); by default it is removed.
     type: bool
     default: false
+  waivers:
+    description:
+      - Waivers to apply (C(fleetcompat report --waivers)), the path of a waivers YAML file on the controller, or
+        its entries as a list, each with C(image), C(hosts) (names, globs or inventory groups), C(justification),
+        C(owner), C(expires) (date) and optionally C(set), C(rule), C(statuses), C(ticket).
+      - Covered cells get status C(waived), recorded in the fleet result with the entries applied; expired entries
+        waive nothing and are named by the gate. See docs/reports.md.
+    type: raw
 attributes:
   check_mode:
     description: >-

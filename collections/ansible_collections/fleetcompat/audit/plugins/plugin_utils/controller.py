@@ -76,6 +76,16 @@ def plain(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+def apply_waivers_option(result: Any, waivers: Any) -> Any:
+    """The `waivers` option of fleet_report/fleet_gate (role variable `fleetcompat_waivers`): a waivers file, or
+    its entries as a list; YAML dates in the entries become ISO strings on the way through JSON."""
+    if not waivers:
+        return result
+    entries = waivers if isinstance(waivers, str) else json.loads(json.dumps(
+        waivers, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v)))
+    return fleetcompat_module("waivers.apply").apply_waivers_file(result, entries)
+
+
 def fail_message(exc: Exception) -> str:
     """One line, as the fleetcompat command prints it."""
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,1 @@
+"""Drift renderers (`fleetcompat diff`): terminal, Markdown, JSON; each implements `interface.DriftFormat`."""
