@@ -50,9 +50,10 @@ PLAN = """
 def fleet(roots, tmp_path_factory) -> dict:
     """node-a (AMD) and node-c (Intel) run vfio with 1Gi hugepages; node-b (AMD) has neither."""
     base = tmp_path_factory.mktemp("fleet")
-    hosts = {"node-a": gathered(roots["16amd64-8n2c"], modules=VFIO, hugepages_1g="4"),
-             "node-b": gathered(roots["16amd64-8n2c"]),
-             "node-c": gathered(roots["16em64t-4s2c2t"], modules=VFIO, hugepages_1g="4")}
+    every = ("cpu", "kernel", "memory", "system")
+    hosts = {"node-a": gathered(roots["16amd64-8n2c"], modules=VFIO, hugepages_1g="4", sources=every),
+             "node-b": gathered(roots["16amd64-8n2c"], sources=every),
+             "node-c": gathered(roots["16em64t-4s2c2t"], modules=VFIO, hugepages_1g="4", sources=every)}
     files = []
     for name, features in hosts.items():
         path = base / f"{name}.json"
@@ -74,18 +75,16 @@ def test_unloading_a_module_on_one_host_is_an_inhibitor(fleet):
     run = whatif(*fleet["args"], "--unload-module", "vfio_pci", "--on", "node-a")
     assert run.returncode == 1, run.stderr
     assert "[INHIBITED by 1 cell]" in run.stdout
-    line = next(x for x in run.stdout.splitlines() if x.startswith("  - "))
-    assert line.startswith("  - node-a  hugepages-vfio  compatible → incompatible")
-    assert "kernel.loadedmodule vfio_pci" in line
+    assert "  regression: hugepages-vfio: compatible → incompatible on 1 host (node-a)\n" in run.stdout
+    assert "      matchAny of rule 'vfio-pci available': satisfied → none of kernel.loadedmodule vfio_pci" in run.stdout
     assert "node-c" not in run.stdout
 
 
 def test_kernel_upgrade_lists_improvements_and_exits_0(fleet):
     run = whatif(*fleet["args"], "--kernel", "6.8.0-45-generic")
     assert run.returncode == 0, run.stderr
-    improved = sorted(x.split()[1] for x in run.stdout.splitlines() if x.startswith("  + "))
-    assert improved == ["node-a", "node-b", "node-c"]
-    assert "kernel.version major: 5 → (matched Ge [6])" in run.stdout
+    assert "  improvement: kernel6: incompatible → compatible on 3 hosts (node-a, node-b, node-c)\n" \
+           "      kernel.version major: 5 → (matched Ge [6])\n" in run.stdout
 
 
 def test_plan_reports_each_steps_effect(fleet, tmp_path):
@@ -130,6 +129,28 @@ def test_steps_equal_evaluating_each_fleet_from_scratch(fleet, tmp_path):
                [(h.name, h.profile, h.summary, h.outcomes) for h in full.hosts]
 
 
+def test_hardware_step_gives_a_host_the_new_skus_cpu(fleet, tmp_path):
+    """A plan step moves node-b to node-c's machine (the SKU file is relative to the plan); an image that needs
+    an Intel CPU flips there, and only there."""
+    (tmp_path / "skus").mkdir()
+    (tmp_path / "skus/intel.json").write_text(json.dumps(fleet["hosts"]["node-c"].to_nfd()))
+    (tmp_path / "intel.yaml").write_text(textwrap.dedent("""\
+        version: v1alpha1
+        compatibilities:
+        - rules:
+          - name: intel
+            matchFeatures:
+            - feature: cpu.model
+              matchExpressions: {vendor_id: {op: In, value: [Intel]}}
+        """))
+    (tmp_path / "plan.yml").write_text("- name: refresh node-b\n  hosts: node-b\n  hardware: skus/intel.json\n")
+    run = whatif(*fleet["args"], "--spec", tmp_path / "intel.yaml", "--plan", tmp_path / "plan.yml")
+    assert run.returncode == 0, run.stderr
+    assert "  improvement: intel: incompatible → compatible on 1 host (node-b)\n" \
+           "      cpu.model vendor_id: AMD → " in run.stdout
+    assert "kernel6" not in run.stdout and "hugepages-vfio" not in run.stdout
+
+
 def test_on_groups_come_from_a_fleet_result(fleet, tmp_path):
     builder = FleetResultBuilder(RunMeta.now())
     for name, groups in (("node-a", ["rack1"]), ("node-b", ["rack2"]), ("node-c", ["rack1", "gpu"])):
@@ -138,7 +159,7 @@ def test_on_groups_come_from_a_fleet_result(fleet, tmp_path):
     builder.build().dump(groups)
     run = whatif(*fleet["args"], "--groups-from", groups, "--unload-module", "vfio_pci", "--on", "rack1")
     assert run.returncode == 1
-    assert sorted(x.split()[1] for x in run.stdout.splitlines() if x.startswith("  - ")) == ["node-a", "node-c"]
+    assert "  regression: hugepages-vfio: compatible → incompatible on 2 hosts (node-a, node-c)\n" in run.stdout
 
 
 @pytest.mark.parametrize(("plan", "where", "message"), [

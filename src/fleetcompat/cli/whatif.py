@@ -75,7 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="FILE", help="every step's flips as JSON ('-': standard output)")
     out.add_argument("--result", metavar="FILE", help="the fleet result after the last step (for report/remediate)")
-    out.add_argument("--max-lines", type=int, default=200, metavar="N", help="flips listed per step (200)")
+    out.add_argument("--max-groups", type=int, default=200, metavar="N",
+                     help="groups of flips listed per step (200; --json has every cell)")
     add_registry_arguments(p, platform_help="use this platform's manifest of every --image for all hosts")
     p.set_defaults(func=run, changes=None)
 
@@ -132,6 +133,6 @@ def run(args: argparse.Namespace) -> int:
     if STDOUT in outputs:
         write_file(STDOUT, outputs[STDOUT])
     else:
-        sys.stdout.write(render_text(whatif, args.max_lines))
+        sys.stdout.write(render_text(whatif, args.max_groups))
         sys.stdout.flush()
     return EXIT_INCOMPATIBLE if whatif.breaks_something() else EXIT_COMPATIBLE

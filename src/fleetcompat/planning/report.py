@@ -1,5 +1,5 @@
-"""The what-if report: per step, the cells that flip in `diff` style (`-` a compatible cell lost, `+` one gained,
-`~` any other change) with the cause of each flip, and the step's inhibitors; as text and as JSON."""
+"""The what-if report: per step, the cells that flip in the style of `fleetcompat diff` (grouped by image, change
+and causes, with the causes), and the step's inhibitors; as text and as JSON."""
 
 from __future__ import annotations
 
@@ -7,27 +7,17 @@ import json
 from typing import Any
 
 from fleetcompat._format.terminal import clean
-from fleetcompat.drift import CellChange, ChangeKind, Drift
+from fleetcompat.drift.render.interface import headline
+from fleetcompat.drift.render.terminal import host_list
 from fleetcompat.planning.whatif import WhatIf
 from fleetcompat.results.fleet import Status
 
 WHATIF_SCHEMA_ID = "fleetcompat.whatif/v1"
-_MARK = {ChangeKind.REGRESSION: "-", ChangeKind.UNDECIDED: "-", ChangeKind.IMPROVEMENT: "+",
-         ChangeKind.CHANGED: "~"}
 
 
-def _line(change: CellChange) -> str:
-    causes = "; ".join(str(c) for c in change.causes) or "(cause not recorded)"
-    return clean(f"  {_MARK[change.kind]} {change.host}  {change.image}  {change.old} → {change.new}  ({causes})")
-
-
-def _counts(drift: Drift) -> str:
-    counts = drift.counts()
-    parts = [f"{counts[k]} {k}{'s' if counts[k] != 1 else ''}" for k in ChangeKind if counts[k]]
-    return ", ".join(parts) or "no cell flips"
-
-
-def render_text(whatif: WhatIf, max_lines: int = 200) -> str:
+def render_text(whatif: WhatIf, max_groups: int = 200) -> str:
+    """Per step: its changes, then the cells that flip, grouped as `fleetcompat diff` groups them (image, change
+    and causes; regressions first) with the causes below each group."""
     base = whatif.baseline
     compatible = sum(1 for h in base.hosts for o in h.outcomes.values() if o.status is Status.COMPATIBLE)
     out = [f"what-if: {len(base.hosts)} hosts × {len(base.images)} images; baseline {compatible} compatible cells"]
@@ -35,17 +25,20 @@ def render_text(whatif: WhatIf, max_lines: int = 200) -> str:
         changes = ", ".join(c.describe() for c in effect.step.changes)
         inhibitors = effect.inhibitors()
         verdict = f"INHIBITED by {len(inhibitors)} cell{'s' if len(inhibitors) != 1 else ''}" if inhibitors else "ok"
-        out.append("")
-        out.append(clean(f"step {number}: {effect.step.name} [{verdict}]"))
         touched = len(effect.hosts_changed)
-        out.append(clean(f"  changes: {changes}; {touched} host{'s' if touched != 1 else ''} changed; "
-                         f"{_counts(effect.drift)}"))
-        shown = sorted(effect.drift.cells, key=lambda c: (c.kind is not ChangeKind.REGRESSION, c.image, c.host))
-        out.extend(_line(c) for c in shown[:max_lines])
-        if len(shown) > max_lines:
-            out.append(f"  … {len(shown) - max_lines} more flips (--json FILE has all)")
+        out += ["", clean(f"step {number}: {effect.step.name} [{verdict}]"),
+                clean(f"  changes: {changes}; {touched} host{'s' if touched != 1 else ''} changed; "
+                      f"{headline(effect.drift)}")]
+        groups = effect.drift.groups()
+        for group in groups[:max_groups]:
+            hosts = len(group.hosts)
+            out.append(clean(f"  {group.kind}: {group.image}: {group.old} → {group.new} on {hosts} "
+                             f"host{'s' if hosts != 1 else ''} ({host_list(group.hosts)})"))
+            out.extend(f"      {clean(str(cause))}" for cause in group.causes)
+        if len(groups) > max_groups:
+            out.append(f"  … {len(groups) - max_groups} more groups of flips (--json FILE has every cell)")
     if len(whatif.steps) > 1:
-        out += ["", f"overall (baseline → after step {len(whatif.steps)}): {_counts(whatif.overall)}"]
+        out += ["", f"overall (baseline → after step {len(whatif.steps)}): {headline(whatif.overall)}"]
     return "\n".join(out) + "\n"
 
 
