@@ -17,6 +17,7 @@ from fleetcompat.fleet.evaluate import evaluate_fleet
 from fleetcompat.fleet.images import ImageEntry
 from fleetcompat.fleet.report import HostRecord, build_result
 from fleetcompat.fleet.resolve import resolve_images
+from fleetcompat.hostfeatures.summary import summarize
 from fleetcompat.planning.plan import load_plan
 from fleetcompat.planning.whatif import plan_states, simulate
 from fleetcompat.results.fleet import FleetResultBuilder, RunMeta
@@ -122,6 +123,8 @@ def test_steps_equal_evaluating_each_fleet_from_scratch(fleet, tmp_path):
     current = {h.name: h for h in hosts}
     for effect, touched in zip(result.steps, states, strict=True):
         current.update((h.name, h) for h in touched)
+        # summaries are recomputed only when the change touched what they read: still the gatherer's summary
+        assert all(h.summary == summarize(h.features.to_nfd()) for h in touched)
         records = list(current.values())
         full = build_result(resolved, records, evaluate_fleet(resolved, [(h.name, h.features) for h in records]),
                             run, 0.0)

@@ -53,18 +53,34 @@ class WhatIf:
         return any(effect.inhibitors() for effect in self.steps)
 
 
-def _nfd_view(features: Features) -> dict[str, Any]:
-    """The features in NFD's JSON shape for `summarize`, wrapping the maps instead of copying and sorting them
-    (`Features.to_nfd` is for output; this is read once and dropped)."""
-    return {"flags": {k: {"elements": v} for k, v in features.flags.items()},
-            "attributes": {k: {"elements": v} for k, v in features.attributes.items()},
-            "instances": {k: {"elements": [{"attributes": i} for i in v]} for k, v in features.instances.items()}}
+class _Reads(dict):
+    """A section of the NFD view that records which features `summarize` looks up."""
+
+    def __init__(self, items: dict, seen: set[str]) -> None:
+        super().__init__(items)
+        self.seen = seen
+
+    def get(self, key, default=None):
+        self.seen.add(key)
+        return super().get(key, default)
+
+
+def _summary(features: Features) -> tuple[dict[str, Any], frozenset[str]]:
+    """The gatherer's summary of changed features, and the features it read: a later change to none of them
+    leaves it as it is. The view wraps the maps instead of copying and sorting them (`Features.to_nfd`)."""
+    seen: set[str] = set()
+    view = {"flags": _Reads({k: {"elements": v} for k, v in features.flags.items()}, seen),
+            "attributes": _Reads({k: {"elements": v} for k, v in features.attributes.items()}, seen),
+            "instances": _Reads({k: {"elements": [{"attributes": i} for i in v]}
+                                 for k, v in features.instances.items()}, seen)}
+    return summarize(view), frozenset(seen)
 
 
 def plan_states(hosts: Sequence[HostRecord], steps: Sequence[Step]) -> list[list[HostRecord]]:
     """The fleet after each step (each list holds only the hosts that step touched, with their new features);
     a selector (`on`) that matches no host is an error: a typo must not pass as "no effect"."""
     current = {h.name: h for h in hosts}
+    summary_reads: dict[str, frozenset[str]] = {}  # host -> what its summary was computed from
     states = []
     for step in steps:
         touched: dict[str, HostRecord] = {}
@@ -82,7 +98,12 @@ def plan_states(hosts: Sequence[HostRecord], steps: Sequence[Step]) -> list[list
             if change.on and not matched:
                 raise ChangeError(f"{change.describe()}: matches no host or group", where=step.where)
         for name, record in touched.items():
-            summary = summarize(_nfd_view(record.features)) if record.summary is not None and record.features else None
+            summary = record.summary
+            if summary is not None and record.features is not None:
+                reads = summary_reads.get(name)
+                before = current[name].features
+                if reads is None or before is None or changed_features(before, record.features) & reads:
+                    summary, summary_reads[name] = _summary(record.features)
             touched[name] = current[name] = replace(record, summary=summary)
         states.append(list(touched.values()))
     return states
