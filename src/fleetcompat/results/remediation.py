@@ -57,11 +57,6 @@ class Remediation:
     failing: int  # expressions of that set the host fails
     hints: tuple[Hint, ...]
 
-    def classes(self) -> list[HintClass]:
-        """The classes this cell needs, in the order configuration, software, hardware."""
-        present = {h.hint_class for h in self.hints}
-        return [c for c in HintClass if c in present]
-
 
 # ---------------------------------------------------------------------------------------------- wording
 
@@ -72,7 +67,7 @@ _HUGEPAGE_ELEMENT = re.compile(r"^hugepages-([0-9]{1,7}(?:Ki|Mi|Gi))$")
 MAX_HUGEPAGES = 1 << 20
 
 
-def requirement(op: str, values: Sequence[str], kind: str = "") -> str:
+def requirement(op: str, values: Sequence[str]) -> str:
     """An operator and its values in words: "one of a, b", "≥ 5.15", "between 1 and 4", "present"."""
     joined = ", ".join(values)
     if op == "In":
@@ -203,19 +198,19 @@ def _module_hint(feature: str, expression: FailingExpression, host: str) -> Hint
 
 def _attribute_hint(feature: str, expression: FailingExpression, host: str) -> Hint | None:
     """Wording for features where a generic "<noun> <element> <requirement>" reads badly."""
-    op, values, kind = expression.expected.op, expression.expected.value, expression.expected.type
+    op, values = expression.expected.op, expression.expected.value
     name, element = feature.lower(), expression.element
     if element is None:
         return None
     if name == "kernel.version":
         what = "kernel" if element == "full" else f"kernel {element} version"
-        return Hint(HintClass.SOFTWARE, f"{what} {requirement(op, values, kind)} ({host})", feature, element)
+        return Hint(HintClass.SOFTWARE, f"{what} {requirement(op, values)} ({host})", feature, element)
     if name == "memory.hugepages":
         size = _HUGEPAGE_ELEMENT.match(element)
         if size:
             count = _minimum_count(op, values)
             action = Action(ActionKind.HUGEPAGES, size[1], count) if count is not None else None
-            return Hint(HintClass.CONFIGURATION, f"{size[1]} hugepages {requirement(op, values, kind)} ({host})",
+            return Hint(HintClass.CONFIGURATION, f"{size[1]} hugepages {requirement(op, values)} ({host})",
                         feature, element, action)
         if element == "enabled" and op == "IsTrue":
             return Hint(HintClass.CONFIGURATION, f"reserve hugepages of some size ({host})", feature, element)
@@ -230,7 +225,7 @@ def _attribute_hint(feature: str, expression: FailingExpression, host: str) -> H
         elif op == "DoesNotExist":
             text = f"kernel built without CONFIG_{element} ({host})"
         else:
-            text = f"kernel built with CONFIG_{element} {requirement(op, values, kind)} ({host})"
+            text = f"kernel built with CONFIG_{element} {requirement(op, values)} ({host})"
         return Hint(HintClass.SOFTWARE, text, feature, element)
     return None
 
@@ -260,7 +255,7 @@ def hint_for(term: FailingTerm, expression: FailingExpression) -> Hint:
         hint = special
     else:
         expected = expression.expected
-        want = requirement(expected.op, expected.value, expected.type)
+        want = requirement(expected.op, expected.value)
         if expression.element is None:
             text = f"a {topic.noun} {_name_requirement(expected.op, expected.value)} ({host})"
         elif expected.op == "Exists" and term.feature_present and not term.instance_count:
