@@ -111,3 +111,12 @@ def test_hostile_actions_in_a_result_are_refused(audited, tmp_path):
     run = fleetcompat("remediate", "bad.json", "--image", "dpdk", cwd=tmp_path)
     assert run.returncode == 2 and "does not match" in run.stderr and "action.name" in run.stderr
     assert not (tmp_path / "plan.yml").exists()
+
+
+def test_playbook_never_goes_over_a_special_file(audited, tmp_path):
+    fifo = tmp_path / "plan.fifo"
+    os.mkfifo(fifo)
+    run = fleetcompat("remediate", audited / "reports/fleet-result.json", "--image", "dpdk", "-o", fifo, cwd=tmp_path)
+    assert run.returncode == 2 and "exists and is a FIFO" in run.stderr, run.stderr
+    run = fleetcompat("remediate", audited / "reports/fleet-result.json", "--image", "dpdk", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout.startswith("---\n# DRAFT remediation for image dpdk")

@@ -217,3 +217,13 @@ def test_command_line_needs_one_kind_of_change(fleet, tmp_path):
     assert run.returncode == 2 and "not both" in run.stderr
     run = whatif(*fleet["args"], "--on", "node-a")
     assert run.returncode == 2 and "give a change first" in run.stderr
+
+
+def test_outputs_never_go_over_special_files(fleet, tmp_path):
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    for option in ("--json", "--result"):
+        run = whatif(*fleet["args"], "--kernel", "6.8.0-45-generic", option, fifo)
+        assert run.returncode == 2 and "exists and is a FIFO" in run.stderr, run.stderr
+    run = whatif(*fleet["args"], "--kernel", "6.8.0-45-generic", "--json", "-")
+    assert run.returncode == 0 and json.loads(run.stdout)["schema"] == "fleetcompat.whatif/v1"
