@@ -16,7 +16,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: tests/drift and tests/planning load these fixtures under their own names, and two
+# Playwright sync instances cannot be alive at once in one thread.
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh --test (it apt-installs chromium)")

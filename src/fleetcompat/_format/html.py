@@ -72,6 +72,9 @@ def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
         "s": str(outcome.status), "b": outcome.best_set, "r": outcome.reason, "p": outcome.platform,
         "f": [[rule.set_index, rule.rule, [[r.label, r.expected, r.actual, r.note] for r in rule.rows()]]
               for rule in outcome.failing],
+        "h": None if outcome.remediation is None else [
+            outcome.remediation.set_index, outcome.remediation.failing,
+            [[str(h.hint_class), h.text] for h in outcome.remediation.hints]],
         **({"os": str(outcome.original), "w": outcome.waiver} if outcome.original is not None else {}),
     }
 

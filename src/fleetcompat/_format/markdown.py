@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from fleetcompat._format.remediation import fixes
 from fleetcompat._format.terminal import share
 from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
 
@@ -77,6 +78,14 @@ class MarkdownFormat:
                 out.append(f"| {_hosts(group)} | {md(label)} | {_problems(result, group)} |")
             if len(troubled) > _MAX_ROWS:
                 out.append(f"\n… and {len(troubled) - _MAX_ROWS} more profiles: see the HTML report.")
+        found = fixes(result)
+        if found:
+            out += ["", "### What would fix it", "", "| image | hosts | closest set | hints |", "|---|---|---|---|"]
+            for fix in found[:_MAX_ROWS]:
+                hints = "<br>".join(f"*{h.hint_class}*: {md(h.text)}" for h in fix.remediation.hints)
+                out.append(f"| {md(fix.alias)} | {md(fix.hosts_text())} | {md(fix.set_label)} | {hints} |")
+            if len(found) > _MAX_ROWS:
+                out.append(f"\n… and {len(found) - _MAX_ROWS} more: see the HTML report.")
         if result.waivers is not None:
             out += ["", f"### Waivers ({md(result.waivers.source)}, checked {md(result.waivers.date)})", "",
                     "| waiver | cells | justification |", "|---|--:|---|"]

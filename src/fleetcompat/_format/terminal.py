@@ -6,6 +6,7 @@ import re
 
 from tabulate import tabulate
 
+from fleetcompat._format.remediation import fixes
 from fleetcompat._format.style import Style
 from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
 
@@ -98,4 +99,20 @@ class TerminalFormat:
                             disable_numparse=True))
         if len(groups) > self.max_rows:
             out.append(f"… {len(groups) - self.max_rows} more profiles (see `fleetcompat report --html`)")
+        out.extend(self._fixes(result))
         return "\n".join(out) + "\n"
+
+    def _fixes(self, result: FleetResult) -> list[str]:
+        """What would make the incompatible cells compatible: the closest set's hints, per image."""
+        found = fixes(result)
+        if not found:
+            return []
+        s = self.style
+        out = ["", s("What would fix it (closest compatibility set; hints by class)", "bold")]
+        for fix in found[:self.max_rows]:
+            out.append(clean(f"{fix.alias}: {fix.hosts_text()}: {fix.set_label}, "
+                             f"{fix.remediation.failing} failing expression(s)"))
+            out.extend(clean(f"  [{h.hint_class}] {h.text}") for h in fix.remediation.hints)
+        if len(found) > self.max_rows:
+            out.append(f"… {len(found) - self.max_rows} more (see `fleetcompat report --html`)")
+        return out

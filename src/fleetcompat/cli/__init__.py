@@ -27,6 +27,8 @@ COMMANDS = {
     "audit": "fleetcompat.cli.audit",
     "report": "fleetcompat.cli.report",
     "gate": "fleetcompat.cli.gate",
+    "whatif": "fleetcompat.cli.whatif",
+    "remediate": "fleetcompat.cli.remediate",
     "diff": "fleetcompat.cli.diff",
     "waivers": "fleetcompat.cli.waivers",
 }

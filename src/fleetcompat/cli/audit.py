@@ -43,24 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(HTML, JUnit; Markdown on request). Exit 0 all compatible, 1 some host incompatible, 2 undecidable "
         "or bad input.",
     )
-    images = p.add_argument_group("images (at least one)")
-    images.add_argument("--image", action="append", default=[], metavar="REF",
-                        help="image reference whose attached compatibility spec is fetched (repeatable)")
-    images.add_argument("--spec", action="append", default=[], metavar="FILE", help="local spec file (repeatable)")
-    images.add_argument("--images", action="append", default=[], metavar="FILE",
-                        help="image list (YAML: the fleetcompat_images format, or a vars file holding it)")
-    images.add_argument("--tags", action="append", metavar="T1,T2",
-                        help="keep only compatibility sets with one of these tags (for --image/--spec)")
-    hosts = p.add_argument_group("hosts (at least one source)")
-    hosts.add_argument("--facts-cache", metavar="DIR",
-                       help="Ansible jsonfile fact cache written by playbooks/audit.yml (hosts are not contacted)")
-    hosts.add_argument("--facts-cache-prefix", default="", metavar="PREFIX",
-                       help="the cache's fact_caching_prefix, if one was set")
-    hosts.add_argument("--facts-cache-timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                       help=f"older entries count as expired (default {DEFAULT_TIMEOUT}, Ansible's; 0: never)")
-    hosts.add_argument("--features", action="append", default=[], metavar="FILE",
-                       help="one host's features file (NFD JSON/YAML or NodeFeature); named after the file")
-    remote.add_host_arguments(p)
+    add_image_arguments(p)
+    add_host_sources(p)
     out = p.add_argument_group("output")
     out.add_argument("--output-dir", default="reports", metavar="DIR", help="where reports go (default reports/)")
     out.add_argument("--format", action="append", choices=sorted(REPORT_FILES), metavar="FORMAT",
@@ -74,6 +58,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            "(default: each host's own platform, from its gathered cpu.info arch; an image without a "
                            "manifest for it is incompatible there)")
     p.set_defaults(func=run)
+
+
+def add_image_arguments(p: argparse.ArgumentParser) -> None:
+    """--image/--spec/--images/--tags, as `audit` and `whatif` take them."""
+    images = p.add_argument_group("images (at least one)")
+    images.add_argument("--image", action="append", default=[], metavar="REF",
+                        help="image reference whose attached compatibility spec is fetched (repeatable)")
+    images.add_argument("--spec", action="append", default=[], metavar="FILE", help="local spec file (repeatable)")
+    images.add_argument("--images", action="append", default=[], metavar="FILE",
+                        help="image list (YAML: the fleetcompat_images format, or a vars file holding it)")
+    images.add_argument("--tags", action="append", metavar="T1,T2",
+                        help="keep only compatibility sets with one of these tags (for --image/--spec)")
+
+
+def add_host_sources(p: argparse.ArgumentParser) -> None:
+    """--facts-cache/--features and the SSH direct mode (`collect_hosts` reads them)."""
+    hosts = p.add_argument_group("hosts (at least one source)")
+    hosts.add_argument("--facts-cache", metavar="DIR",
+                       help="Ansible jsonfile fact cache written by playbooks/audit.yml (hosts are not contacted)")
+    hosts.add_argument("--facts-cache-prefix", default="", metavar="PREFIX",
+                       help="the cache's fact_caching_prefix, if one was set")
+    hosts.add_argument("--facts-cache-timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=f"older entries count as expired (default {DEFAULT_TIMEOUT}, Ansible's; 0: never)")
+    hosts.add_argument("--features", action="append", default=[], metavar="FILE",
+                       help="one host's features file (NFD JSON/YAML or NodeFeature); named after the file")
+    remote.add_host_arguments(p)
 
 
 def _feature_hosts(paths: list[str]) -> list[HostRecord]:

@@ -19,6 +19,7 @@ from fleetcompat.results.fleet import (
     FleetResultBuilder,
     HostStatus,
     PlatformStatus,
+    ProfilePieces,
     RunMeta,
     SpecStatus,
     dumps,
@@ -40,10 +41,10 @@ class HostRecord:
 
 def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
                  outcomes: Mapping[str, Mapping[str, Outcome | None]], run: RunMeta,
-                 duration_s: float | None = None) -> FleetResult:
+                 duration_s: float | None = None, profile_pieces: ProfilePieces | None = None) -> FleetResult:
     """`outcomes`: host -> alias -> evaluation or engine error, for the hosts that were gathered (cells where the
-    host's platform has no spec are derived from the image's resolutions)."""
-    builder = FleetResultBuilder(run)
+    host's platform has no spec are derived from the image's resolutions). `profile_pieces`: see `profile_key`."""
+    builder = FleetResultBuilder(run, profile_pieces)
     for image in resolved:
         builder.add_image(image.alias, image.entry.reference, spec=image.spec, digest=image.digest,
                           spec_digest=image.spec_digest, spec_source=image.spec_source,

@@ -33,6 +33,12 @@ from fleetcompat.features.model import Features
 from fleetcompat.files import load_json, read_input, write_file
 from fleetcompat.limits import RESULT_BYTES
 from fleetcompat.results.model import RuleResult, SpecEvaluation, TermResult, actual_in_words
+from fleetcompat.results.remediation import (
+    Remediation,
+    closest_remediation,
+    remediation_from_dict,
+    remediation_to_dict,
+)
 from fleetcompat.results.waived import AppliedWaivers
 from fleetcompat.spec.model import MatchExpression, Spec
 
@@ -207,6 +213,7 @@ class Outcome:
     platform: str | None = None  # registry images: the ImageInfo.platforms entry (spec) this outcome comes from
     original: Status | None = None  # waived: the verdict the waiver accepts (its failing rules are kept above)
     waiver: int | None = None  # waived: index into FleetResult.waivers.entries
+    remediation: Remediation | None = None  # incompatible after evaluation: the closest set and what would fix it
 
 
 @dataclass(slots=True)
@@ -322,13 +329,17 @@ class FleetResultBuilder:
     "not evaluated".
     """
 
-    def __init__(self, run: RunMeta) -> None:
+    def __init__(self, run: RunMeta, profile_pieces: ProfilePieces | None = None) -> None:
+        """`profile_pieces`: a memo shared by builders of one fleet's variants (what-if steps), see `profile_key`."""
         self._run = run
+        self._profile_pieces = profile_pieces
         self._started = time.perf_counter()
         self._images: dict[str, ImageInfo] = {}
         self._hosts: dict[str, HostResult] = {}
         self._feature_names: set[str] = set()
         self._interned: dict[Outcome, Outcome] = {}
+        # Hosts of one profile share one SpecEvaluation object (FleetEvaluator): its outcome is derived once.
+        self._derived: dict[int, tuple[SpecEvaluation, Outcome]] = {}
 
     def add_image(self, alias: str, reference: str, *, spec: Spec | None = None, digest: str | None = None,
                   spec_digest: str | None = None, spec_source: str | None = None,
@@ -381,7 +392,7 @@ class FleetResultBuilder:
         if host_status is not HostStatus.OK and not reason:
             raise ValueError(f"host {name!r}: status {host_status} needs a reason")
         summary_dict = dict(summary) if summary is not None else None
-        profile = profile_key(summary_dict, features, self._feature_names)
+        profile = profile_key(summary_dict, features, self._feature_names, self._profile_pieces)
         self._hosts[name] = HostResult(name, tuple(groups), host_status, reason, profile, summary_dict, {})
 
     def add_evaluation(self, host: str, image_alias: str, evaluation: SpecEvaluation, *,
@@ -393,7 +404,10 @@ class FleetResultBuilder:
                 entry is None or entry.status is not PlatformStatus.OK)):
             raise ValueError(f"image {image_alias!r} has no spec{f' for {platform}' if image.platforms else ''}; "
                              "nothing can have been evaluated")
-        self._set(host, image_alias, replace(outcome_from_evaluation(evaluation), platform=platform))
+        known = self._derived.get(id(evaluation))
+        if known is None or known[0] is not evaluation:
+            known = self._derived[id(evaluation)] = (evaluation, outcome_from_evaluation(evaluation))
+        self._set(host, image_alias, replace(known[1], platform=platform) if platform is not None else known[1])
 
     def add_error(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
         """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`, or the
@@ -464,7 +478,8 @@ def outcome_from_evaluation(evaluation: SpecEvaluation) -> Outcome:
     best = evaluation.best
     if evaluation.compatible:
         return Outcome(Status.COMPATIBLE, best.index if best else None, failing)
-    return Outcome(Status.INCOMPATIBLE, None, failing)
+    weights = {result.index: result.weight for result in evaluation.sets}
+    return Outcome(Status.INCOMPATIBLE, None, failing, remediation=closest_remediation(failing, weights))
 
 
 def _failing_terms(rule: RuleResult) -> tuple[FailingTerm, ...]:
@@ -484,22 +499,45 @@ def _failing_term(term: TermResult, any_of: int | None) -> FailingTerm:
                        term.instance_index)
 
 
+# Serialised projections of feature maps by identity (see `profile_key`): (the map, its JSON).
+ProfilePieces = dict[tuple[str, int], tuple[Any, str]]
+
+
 def profile_key(summary: Mapping[str, Any] | None, features: Features | None,
-                feature_names: Iterable[str]) -> str | None:
-    """Hash of the hardware summary plus the host's values of the features the specs mention (16 hex digits)."""
+                feature_names: Iterable[str], pieces: ProfilePieces | None = None) -> str | None:
+    """Hash of the hardware summary plus the host's values of the features the specs mention (16 hex digits).
+
+    The hashed text is `json.dumps({"summary": ..., "features": projection}, sort_keys=True)`, assembled from one
+    piece per feature map; with `pieces`, a map already serialised (the same object: what-if copies only the maps
+    a change touches) is not serialised again. The map must not have been modified in place since."""
     if summary is None and features is None:
         return None
-    projection: dict[str, Any] = {}
+    parts: list[tuple[str, str]] = []
     if features is not None:
         for name in sorted(set(feature_names)):
-            if name in features.flags:
-                projection[f"f:{name}"] = sorted(features.flags[name])
-            if name in features.attributes:
-                projection[f"a:{name}"] = features.attributes[name]
-            if name in features.instances:
-                projection[f"i:{name}"] = sorted(json.dumps(i, sort_keys=True) for i in features.instances[name])
-    canonical = json.dumps({"summary": summary, "features": projection}, sort_keys=True, default=str)
+            for tag, section in (("a", features.attributes), ("f", features.flags), ("i", features.instances)):
+                if name in section:
+                    parts.append((f"{tag}:{name}", _piece(tag, section[name], pieces)))
+    parts.sort()
+    projection = ", ".join(f"{json.dumps(key)}: {text}" for key, text in parts)
+    canonical = f'{{"features": {{{projection}}}, "summary": {json.dumps(summary, sort_keys=True, default=str)}}}'
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _piece(tag: str, value: Any, pieces: ProfilePieces | None) -> str:
+    known = pieces.get((tag, id(value))) if pieces is not None else None
+    if known is not None and known[0] is value:
+        return known[1]
+    if tag == "f":
+        data = sorted(value)
+    elif tag == "i":
+        data = sorted(json.dumps(i, sort_keys=True) for i in value)
+    else:
+        data = value
+    text = json.dumps(data, sort_keys=True, default=str)
+    if pieces is not None:
+        pieces[(tag, id(value))] = (value, text)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------- JSON
@@ -566,6 +604,8 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         out["failingRules"] = [
             {"set": r.set_index, "rule": r.rule, "terms": [_encode_term(t) for t in r.terms]} for r in outcome.failing
         ]
+    if outcome.remediation is not None:
+        out["remediation"] = remediation_to_dict(outcome.remediation)
     return out
 
 
@@ -649,8 +689,10 @@ def _decode_outcome(doc: dict[str, Any]) -> Outcome:
         for r in doc.get("failingRules", ())
     )
     original = Status(doc["original"]) if "original" in doc else None
+    # absent in results written before remediation hints
+    remediation = remediation_from_dict(doc["remediation"]) if "remediation" in doc else None
     return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
-                   original, doc.get("waiver"))
+                   original, doc.get("waiver"), remediation)
 
 
 @cache

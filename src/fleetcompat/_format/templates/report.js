@@ -272,6 +272,15 @@
       for (const [name, , reason] of r.row.m.slice(0, 50)) reasons.append(h("li", {text: `${name}: ${reason}`}));
       parts.push(h("h3", {text: `Why the host${r.row.m.length > 1 ? "s were" : " was"} not audited`}), reasons);
     }
+    if (outcome.h) {
+      const [set, failing, hints] = outcome.h;
+      const info = spec.sets.find((s) => s.index === set);
+      const list = h("ul", {class: "hints"});
+      for (const [cls, text] of hints) list.append(h("li", {}, h("span", {class: `hint hint-${cls}`, text: cls}), ` ${text}`));
+      parts.push(h("h3", {text: "What would fix it"}),
+        h("p", {class: "muted", text: `closest set #${set + 1}` + (info ? ` (weight ${info.weight}${info.tag ? ", tag " + info.tag : ""})` : "") +
+          `: ${failing} failing expression${failing === 1 ? "" : "s"}`}), list);
+    }
     if (outcome.s === "waived") parts.push(...waiverDetails(outcome));
     if (drift && (r.row.d || {})[i]) parts.push(...changeDetails(r, i));
     if ((outcome.f || []).length) {

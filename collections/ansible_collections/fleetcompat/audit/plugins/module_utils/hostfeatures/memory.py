@@ -60,6 +60,11 @@ def _nv(ctx) -> list[dict[str, str]] | None:
     return instances
 
 
+def hugepages_enabled(totals) -> str:
+    """`enabled` of memory.hugepages: some size has pages reserved (`totals`: the nr_hugepages texts)."""
+    return "true" if any(_DIGITS.match(total) and int(total) > 0 for total in totals) else "false"
+
+
 def _hugepages(ctx) -> dict[str, str] | None:
     base = "sys/kernel/mm/hugepages"
     hugepages = {"enabled": "false"}
@@ -76,8 +81,7 @@ def _hugepages(ctx) -> dict[str, str] | None:
             continue
         total = ctx.fs.value(f"{base}/{entry}/nr_hugepages")
         hugepages["hugepages-" + kibibytes_quantity(int(size))] = total if total is not None else ""
-        if total is not None and _DIGITS.match(total) and int(total) > 0:
-            hugepages["enabled"] = "true"
+    hugepages["enabled"] = hugepages_enabled(v for k, v in hugepages.items() if k != "enabled")
     return hugepages
 
 

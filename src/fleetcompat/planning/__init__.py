@@ -1,0 +1,2 @@
+"""Planning before a change: what-if upgrades (`fleetcompat whatif`) and draft remediation playbooks
+(`fleetcompat remediate`)."""
