@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fleetcompat.cli import spec_from_hosts
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE
 from fleetcompat.spec import load_spec_file
 from fleetcompat.spec.lint import lint_spec
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lint.add_argument("files", nargs="+", metavar="FILE")
     lint.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     lint.set_defaults(func=run_lint)
+    spec_from_hosts.register(verbs)
 
 
 def run_lint(args: argparse.Namespace) -> int:
