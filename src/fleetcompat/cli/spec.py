@@ -1,9 +1,11 @@
-"""`fleetcompat spec lint FILE`: strict parse (errors, exit 2) and portability/sanity warnings."""
+"""`fleetcompat spec lint FILE`: strict parse (errors, exit 2) and portability/sanity warnings; `--fleet` adds
+what each expression does on real hosts. `fleetcompat spec from-hosts`: see `cli/spec_from_hosts.py`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from fleetcompat.cli import spec_from_hosts
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE
@@ -17,18 +19,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lint = verbs.add_parser("lint", help="check a spec: errors exit 2; warnings exit 0 (1 with --strict)")
     lint.add_argument("files", nargs="+", metavar="FILE")
     lint.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
+    lint.add_argument("--fleet", nargs="+", action="extend", metavar="HOSTS",
+                      help="also warn about expressions no host or every host satisfies on this fleet: an Ansible "
+                      "fact cache directory or features files")
     lint.set_defaults(func=run_lint)
     spec_from_hosts.register(verbs)
 
 
+def _fleet(paths: list[str]):
+    from fleetcompat.authoring import hosts
+
+    if len(paths) == 1 and Path(paths[0]).is_dir():
+        cache = hosts.fact_cache(paths[0])
+        for name, reason in cache.unusable.items():
+            print(f"{paths[0]}: {name}: left out: {reason}", file=sys.stderr)
+        return list(cache.hosts.items())
+    return list(hosts.features_files(paths))
+
+
 def run_lint(args: argparse.Namespace) -> int:
+    fleet = _fleet(args.fleet) if args.fleet else None
     warned = False
     for path in args.files:
         spec = load_spec_file(path)
-        for warning in lint_spec(spec):
+        warnings = lint_spec(spec)
+        fleet_note = ""
+        if fleet is not None:
+            from fleetcompat.authoring.fleet_lint import fleet_warnings
+
+            more, count = fleet_warnings(spec, fleet)
+            warnings += more
+            fleet_note = f", against {count} host{'s' * (count != 1)}"
+        for warning in warnings:
             warned = True
             print(warning.format(path), file=sys.stderr)
         sets = len(spec.compatibilities)
         rules = sum(len(c.rules) for c in spec.compatibilities)
-        print(f"{path}: ok ({sets} compatibility set{'s' * (sets != 1)}, {rules} rule{'s' * (rules != 1)})")
+        print(f"{path}: ok ({sets} compatibility set{'s' * (sets != 1)}, {rules} rule{'s' * (rules != 1)}"
+              f"{fleet_note})")
     return EXIT_INCOMPATIBLE if warned and args.strict else EXIT_COMPATIBLE
