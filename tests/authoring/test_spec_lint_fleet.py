@@ -145,13 +145,31 @@ def test_fleet_from_a_fact_cache(tmp_path, tree_features):
 
 
 @pytest.mark.parametrize(("kind", "message"), [("fifo", "a FIFO, not a regular file"),
-                                               ("missing", "cannot read features file"),
-                                               ("broken", "flag elements carry no value")])
-def test_fleet_bad_inputs_are_one_line_errors(capsys, tmp_path, kind, message):
+                                               ("missing", "No such file or directory"),
+                                               ("broken", "flag elements carry no value"),
+                                               ("big", "FLEETCOMPAT_MAX_FEATURES_BYTES raises the limit")])
+def test_fleet_bad_inputs_are_one_line_errors(capsys, tmp_path, monkeypatch, kind, message):
     path = tmp_path / kind
     if kind == "fifo":
         os.mkfifo(path)
     elif kind == "broken":
         path.write_text('{"flags": {"cpu.cpuid": {"elements": {"AVX": 1}}}}')
+    elif kind == "big":  # one file may be a fleet result (read with its larger cap): a features file keeps its own
+        path.write_text('{"flags": {"cpu.cpuid": {"elements": {"AVX": {}}}}}' + " " * 200)
+        monkeypatch.setenv("FLEETCOMPAT_MAX_FEATURES_BYTES", "100")
     code, out, err = lint(capsys, tmp_path, FLEET_SPEC, "--fleet", path)
     assert code == 2 and out == "" and err.count("\n") == 1 and str(path) in err and message in err, err
+
+
+def test_fleet_result_of_an_audit_with_the_spec_gives_the_same_warnings(capsys, tmp_path, tree_features):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(textwrap.dedent(FLEET_SPEC))
+    hosts = [a for path in tree_features.values() for a in ("--features", str(path))]
+    assert main(["audit", *hosts, "--spec", str(spec), "--output-dir", str(tmp_path / "r"), "--format", "json"]) == 1
+    capsys.readouterr()
+    from_features = lint(capsys, tmp_path, FLEET_SPEC, "--fleet", *tree_features.values())
+    from_result = lint(capsys, tmp_path, FLEET_SPEC, "--fleet", tmp_path / "r/fleet-result.json")
+    assert from_result == from_features and len(from_result[2]) == 2
+    code, _, err = lint(capsys, tmp_path, FLEET_SPEC + "# another revision: another digest\n", "--fleet",
+                        tmp_path / "r/fleet-result.json")
+    assert code == 2 and err.count("\n") == 1 and "no image of this fleet result was audited with this spec" in err

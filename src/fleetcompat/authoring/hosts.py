@@ -1,4 +1,5 @@
-"""The hosts a spec is written from or linted against: features files, or hosts of Ansible's fact cache.
+"""The hosts a spec is written from or linted against: features files, hosts of Ansible's fact cache, or (lint
+only) a fleet result.
 
 A features file is read with the bounded loader (`load_features_file`) and named by its file name without the
 extension (the path as given when two files would get the same name). Fact cache hosts are named as Ansible names
@@ -8,13 +9,21 @@ them and chosen by name or shell-style pattern.
 from __future__ import annotations
 
 import fnmatch
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fleetcompat.errors import FleetcompatError
-from fleetcompat.features.load import load_features_file
+from fleetcompat.errors import FeaturesError, FleetcompatError
+from fleetcompat.features.load import load_features, load_features_file
 from fleetcompat.features.model import Features
+from fleetcompat.files import load_json, read_input
+from fleetcompat.limits import FEATURES_BYTES, RESULT_BYTES
+from fleetcompat.results.fleet import SCHEMA_ID, FleetResult, FleetResultError
+
+# A fleet result starts with its schema name (`results.fleet.dumps` writes it first); a features file never has it.
+_RESULT_MARK = f'"schema":"{SCHEMA_ID}"'.encode()
+_RESULT_MARK_WITHIN = 200
 
 
 class HostSelectionError(FleetcompatError):
@@ -70,3 +79,31 @@ def select(cache: CachedHosts, patterns: Sequence[str], directory: str, what: st
             raise HostSelectionError(f"{what}: no cached host matches {pattern!r}", where=directory)
         chosen.update(dict.fromkeys(matched))
     return list(chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetInput:
+    """What `spec lint --fleet` was given: hosts with features, or a fleet result (which holds none)."""
+
+    hosts: list[tuple[str, Features]]
+    result: FleetResult | None = None
+    source: str = ""
+
+
+def fleet_input(paths: Sequence[str]) -> FleetInput:
+    """One directory: a fact cache (hosts without usable features are left out, each named on stderr); one file
+    that is a fleet result: that result; otherwise features files."""
+    if len(paths) == 1 and Path(paths[0]).is_dir():
+        cache = fact_cache(paths[0])
+        for name, reason in cache.unusable.items():
+            print(f"{paths[0]}: {name}: left out: {reason}", file=sys.stderr)
+        return FleetInput(list(cache.hosts.items()), source=paths[0])
+    if len(paths) == 1:
+        data = read_input(paths[0], "fleet result or features file", FeaturesError, RESULT_BYTES)
+        if _RESULT_MARK in data[:_RESULT_MARK_WITHIN]:
+            doc = load_json(data, paths[0], FleetResultError)
+            return FleetInput([], FleetResult.from_dict(doc, paths[0]), paths[0])
+        if len(data) > FEATURES_BYTES.value():  # the loader's own cap, which the larger read above skipped
+            load_features_file(paths[0])
+        return FleetInput([(file_names(paths)[0].name, load_features(data, paths[0]))], source=paths[0])
+    return FleetInput(list(features_files(paths)), source=", ".join(paths))

@@ -4,12 +4,14 @@ what each expression does on real hosts. `fleetcompat spec from-hosts`: see `cli
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
-from pathlib import Path
 
 from fleetcompat.cli import spec_from_hosts
-from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE
-from fleetcompat.spec import load_spec_file
+from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, SpecError
+from fleetcompat.files import read_input
+from fleetcompat.limits import SPEC_BYTES
+from fleetcompat.spec import parse_spec
 from fleetcompat.spec.lint import lint_spec
 
 
@@ -21,33 +23,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lint.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     lint.add_argument("--fleet", nargs="+", action="extend", metavar="HOSTS",
                       help="also warn about expressions no host or every host satisfies on this fleet: an Ansible "
-                      "fact cache directory or features files")
+                      "fact cache directory, features files, or a fleet result of an audit with this spec file")
     lint.set_defaults(func=run_lint)
     spec_from_hosts.register(verbs)
 
 
-def _fleet(paths: list[str]):
-    from fleetcompat.authoring import hosts
-
-    if len(paths) == 1 and Path(paths[0]).is_dir():
-        cache = hosts.fact_cache(paths[0])
-        for name, reason in cache.unusable.items():
-            print(f"{paths[0]}: {name}: left out: {reason}", file=sys.stderr)
-        return list(cache.hosts.items())
-    return list(hosts.features_files(paths))
-
-
 def run_lint(args: argparse.Namespace) -> int:
-    fleet = _fleet(args.fleet) if args.fleet else None
+    from fleetcompat.authoring import fleet_lint
+    from fleetcompat.authoring.hosts import fleet_input
+
+    fleet = fleet_input(args.fleet) if args.fleet else None
     warned = False
     for path in args.files:
-        spec = load_spec_file(path)
+        raw = read_input(path, "spec file", SpecError, SPEC_BYTES)
+        spec = parse_spec(raw, path)
         warnings = lint_spec(spec)
         fleet_note = ""
         if fleet is not None:
-            from fleetcompat.authoring.fleet_lint import fleet_warnings
-
-            more, count = fleet_warnings(spec, fleet)
+            if fleet.result is not None:
+                digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+                more, count = fleet_lint.result_warnings(spec, digest, fleet.result, fleet.source)
+            else:
+                more, count = fleet_lint.fleet_warnings(spec, fleet.hosts)
             warnings += more
             fleet_note = f", against {count} host{'s' * (count != 1)}"
         for warning in warnings:
