@@ -24,7 +24,6 @@ LOADED_MODULES = "kernel.loadedmodule"
 ENABLED_MODULES = "kernel.enabledmodule"
 FLAG_FEATURES = (ENABLED_MODULES, LOADED_MODULES, CPU_FLAGS)  # also the order candidates are preferred in
 PCI = "pci.device"
-PCI_KEYS = ("vendor", "device", "class")
 KERNEL = "kernel.version"
 OS_RELEASE = "system.osrelease"
 # Which PCI attribute combinations a candidate may require of one device, most specific first.
@@ -33,6 +32,9 @@ _FAMILY_WORDS = {ENABLED_MODULES: "kernel module {} enabled", LOADED_MODULES: "k
                  CPU_FLAGS: "CPU flag {}"}
 
 Version = tuple[int, int, int]
+# What a host shows to positive conditions: ("flag", feature, element), ("pci", shape, values), ("os", shape, values)
+Key = tuple[str, str | tuple[str, ...], str | tuple[str, ...]]
+OS_SHAPES = (("ID",), ("ID", "VERSION_ID"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,23 +42,26 @@ class StableView:
     """Everything a candidate can read of one host. Equal views = hosts no candidate can tell apart."""
 
     flag_features: frozenset[str]  # which of FLAG_FEATURES the host has at all (DoesNotExist needs the feature)
-    flags: frozenset[tuple[str, str]]  # (feature, element)
-    pci: frozenset[tuple[str, str, str]] | None  # (vendor, device, class) per device; None: no pci.device
+    keys: frozenset[Key]  # every positive condition that holds on the host
     kernel: Version | str | None  # parsed kernel.version.full; the raw text when it is not a version
-    os: tuple[str | None, str | None] | None  # (ID, VERSION_ID); None: no system.osrelease
 
     @classmethod
     def of(cls, features: Features) -> StableView:
         present = frozenset(f for f in FLAG_FEATURES if f in features.flags)
-        flags = frozenset((f, e) for f in present for e in features.flags[f])
-        devices = features.instances.get(PCI)
-        pci = None if devices is None else frozenset(
-            tuple(d.get(k, "") for k in PCI_KEYS) for d in devices)  # type: ignore[misc]
+        keys: set[Key] = {("flag", f, e) for f in present for e in features.flags[f]}
+        for device in features.instances.get(PCI) or ():
+            for shape in PCI_SHAPES:
+                values = tuple(device.get(k, "") for k in shape)
+                if all(values):
+                    keys.add(("pci", shape, values))
+        release = features.attributes.get(OS_RELEASE)
+        for shape in OS_SHAPES if release is not None else ():
+            values = tuple(release.get(k, "") for k in shape)
+            if all(values):
+                keys.add(("os", shape, values))
         full = features.attribute(KERNEL, "full")
         kernel = None if full is None else (parse_version(full) or full)
-        release = features.attributes.get(OS_RELEASE)
-        os = None if release is None else (release.get("ID"), release.get("VERSION_ID"))
-        return cls(present, flags, pci, kernel, os)
+        return cls(present, frozenset(keys), kernel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,30 +72,19 @@ class Condition:
     expressions: tuple[tuple[str, tuple[str, tuple[str, ...], str]], ...]
     words: str  # for people: "CPU flag AVX512F", "kernel >= 5.15.0"
     positive: bool  # requires something to be there (negative: requires it to be absent)
+    key: Key | None = None  # the StableView key it requires (positive) or forbids (negative); None: a kernel range
 
     def holds(self, view: StableView) -> bool:
         """The engine's verdict on this one-term rule for a host with `view` (see the module docstring)."""
-        feature = self.feature
-        if feature in FLAG_FEATURES:
-            ((element, (op, _, _)),) = self.expressions
-            if feature not in view.flag_features:
-                return False  # an absent feature fails every term, DoesNotExist included
-            return ((feature, element) in view.flags) == (op == "Exists")
-        if feature == PCI:
-            wanted = [(PCI_KEYS.index(k), values[0]) for k, (_, values, _) in self.expressions]
-            return view.pci is not None and any(all(d[i] == v for i, v in wanted) for d in view.pci)
-        if feature == KERNEL:
+        if self.key is None:  # kernel.version full Ge/Le: false when the host has no (parsable) kernel version
             ((_, (op, values, _)),) = self.expressions
             if not isinstance(view.kernel, tuple):
                 return False
             bound = parse_version(values[0])
             return view.kernel >= bound if op == "Ge" else view.kernel <= bound  # type: ignore[operator]
-        if feature == OS_RELEASE:
-            if view.os is None:
-                return False
-            have = dict(zip(("ID", "VERSION_ID"), view.os, strict=True))
-            return all(have.get(k) == values[0] for k, (_, values, _) in self.expressions)
-        raise ValueError(f"no candidate reads {feature}")
+        if self.positive:
+            return self.key in view.keys
+        return self.feature in view.flag_features and self.key not in view.keys  # absent feature: no DoesNotExist
 
     def as_dict(self) -> dict[str, dict[str, object]]:
         out: dict[str, dict[str, object]] = {}
@@ -104,57 +98,73 @@ class Condition:
         return out
 
 
+def truth(conditions: list[Condition], views: list[StableView]) -> list[int]:
+    """Per condition, the bit mask of the views it holds on (`holds`, computed through an index of the keys)."""
+    index: dict[Key, int] = {}
+    present: dict[str, int] = {}
+    for i, view in enumerate(views):
+        bit = 1 << i
+        for key in view.keys:
+            index[key] = index.get(key, 0) | bit
+        for feature in view.flag_features:
+            present[feature] = present.get(feature, 0) | bit
+    masks = []
+    for c in conditions:
+        if c.key is None:
+            masks.append(sum(1 << i for i, view in enumerate(views) if c.holds(view)))
+        elif c.positive:
+            masks.append(index.get(c.key, 0))
+        else:
+            masks.append(present.get(c.feature, 0) & ~index.get(c.key, 0))
+    return masks
+
+
 def _lint_clean(feature: str, pairs: Iterable[tuple[str, str | None]]) -> bool:
     """A condition the linter would warn about never becomes part of a proposal (the output must lint clean)."""
     return all(name_problem(feature, element) is None and (value is None or value_problem(feature, element, value)
                is None) for element, value in pairs)
 
 
-def _version_text(version: Version) -> str:
-    return ".".join(map(str, version))
-
-
 def candidates(good: list[StableView], bad: list[StableView]) -> list[Condition]:
     """Every condition true on at least one good profile (and, for negative ones, false on at least one), in the
     order the learner prefers them on equal merit: flags, PCI, kernel, OS; positive before negative."""
     out: list[Condition] = []
-    good_flags = set().union(*(v.flags for v in good))
-    everywhere = set.intersection(*(set(v.flags) for v in good)) if good else set()
+    good_keys = sorted(set().union(*(v.keys for v in good)), key=repr)
     for feature in FLAG_FEATURES:
-        for element in sorted(e for f, e in good_flags if f == feature):
-            if _lint_clean(feature, [(element, None)]):
-                out.append(Condition(feature, ((element, ("Exists", (), "")),),
-                                     _FAMILY_WORDS[feature].format(element), True))
-    devices = set().union(*(v.pci or () for v in good))
-    for shape in PCI_SHAPES:
-        seen = set()
-        for device in sorted(devices):
-            values = tuple(device[PCI_KEYS.index(k)] for k in shape)
-            if values in seen or not all(values) or not _lint_clean(PCI, zip(shape, values, strict=True)):
-                continue
-            seen.add(values)
-            words = "PCI device " + " ".join(f"{k} {v}" for k, v in zip(shape, values, strict=True))
-            out.append(Condition(PCI, tuple((k, ("In", (v,), "")) for k, v in zip(shape, values, strict=True)),
-                                 words, True))
-    if not any(isinstance(v.kernel, str) for v in (*good, *bad)):  # `Ge` on a non-version is an engine error
-        for version in sorted({v.kernel for v in good if isinstance(v.kernel, tuple)}):
-            text = _version_text(version)  # type: ignore[arg-type]
-            for op, sign in (("Ge", ">="), ("Le", "<=")):
-                out.append(Condition(KERNEL, (("full", (op, (text,), "version")),), f"kernel {sign} {text}", True))
-    releases = sorted({v.os for v in good if v.os is not None and v.os[0]}, key=str)
-    for shape in (("ID",), ("ID", "VERSION_ID")):
-        seen = set()
-        for release in releases:
-            values = release[: len(shape)]
-            if values in seen or not all(values) or not _lint_clean(OS_RELEASE, zip(shape, values, strict=True)):
-                continue
-            seen.add(values)
-            out.append(Condition(OS_RELEASE, tuple((k, ("In", (v,), "")) for k, v in zip(shape, values, strict=True)),
-                                 "OS " + " ".join(values), True))  # type: ignore[arg-type]
-    bad_flags = set().union(*(v.flags for v in bad))
+        for _, _, element in (k for k in good_keys if k[0] == "flag" and k[1] == feature):
+            if _lint_clean(feature, [(element, None)]):  # type: ignore[list-item]
+                out.append(Condition(feature, ((element, ("Exists", (), "")),),  # type: ignore[arg-type]
+                                     _FAMILY_WORDS[feature].format(element), True, ("flag", feature, element)))
+    for family, feature, label in (("pci", PCI, "PCI device "), (None, KERNEL, ""), ("os", OS_RELEASE, "OS ")):
+        if family is None:
+            out.extend(_kernel_ranges(good, bad))
+            continue
+        shapes = PCI_SHAPES if family == "pci" else OS_SHAPES
+        for shape in shapes:
+            for key in (k for k in good_keys if k[0] == family and k[1] == shape):
+                values = key[2]
+                if _lint_clean(feature, zip(shape, values, strict=True)):
+                    words = label + " ".join(f"{k} {v}" for k, v in zip(shape, values, strict=True))
+                    out.append(Condition(feature, tuple((k, ("In", (v,), "")) for k, v in zip(shape, values,
+                                                                                            strict=True)),
+                                         words, True, key))  # type: ignore[arg-type]
+    everywhere = frozenset.intersection(*(v.keys for v in good)) if good else frozenset()
+    bad_flags = sorted({k for v in bad for k in v.keys if k[0] == "flag"} - everywhere, key=repr)
     for feature in FLAG_FEATURES:
-        for element in sorted(e for f, e in bad_flags - everywhere if f == feature):
-            if _lint_clean(feature, [(element, None)]):
-                out.append(Condition(feature, ((element, ("DoesNotExist", (), "")),),
-                                     "no " + _FAMILY_WORDS[feature].format(element), False))
+        for key in (k for k in bad_flags if k[1] == feature):
+            element = key[2]
+            if _lint_clean(feature, [(element, None)]):  # type: ignore[list-item]
+                out.append(Condition(feature, ((element, ("DoesNotExist", (), "")),),  # type: ignore[arg-type]
+                                     "no " + _FAMILY_WORDS[feature].format(element), False, key))
+    return out
+
+
+def _kernel_ranges(good: list[StableView], bad: list[StableView]) -> list[Condition]:
+    if any(isinstance(v.kernel, str) for v in (*good, *bad)):  # `Ge` on a non-version is an engine error
+        return []
+    out = []
+    for version in sorted({v.kernel for v in good if isinstance(v.kernel, tuple)}):
+        text = ".".join(map(str, version))  # type: ignore[union-attr]
+        for op, sign in (("Ge", ">="), ("Le", "<=")):
+            out.append(Condition(KERNEL, (("full", (op, (text,), "version")),), f"kernel {sign} {text}", True))
     return out

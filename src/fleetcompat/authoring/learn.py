@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetcompat.authoring.candidates import Condition, StableView, candidates
+from fleetcompat.authoring.candidates import Condition, StableView, candidates, truth
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +42,6 @@ class Inseparable:
     bad: tuple[int, ...]
 
 
-def _masks(condition: Condition, views: list[StableView]) -> int:
-    mask = 0
-    for i, view in enumerate(views):
-        if condition.holds(view):
-            mask |= 1 << i
-    return mask
-
-
 def _lowest(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
 
@@ -65,7 +57,9 @@ def _bits(mask: int) -> list[int]:
 
 def learn(good: list[StableView], bad: list[StableView]) -> list[LearnedSet] | Inseparable:
     """The learned sets, or the first good profile that no condition separates from some bad profiles."""
-    pool = [Chosen(c, _masks(c, good), _masks(c, bad)) for c in candidates(good, bad)]
+    conditions = candidates(good, bad)
+    pool = [Chosen(c, g, b) for c, g, b in zip(conditions, truth(conditions, good), truth(conditions, bad),
+                                               strict=True)]
     all_bad = (1 << len(bad)) - 1
     uncovered = (1 << len(good)) - 1
     sets: list[LearnedSet] = []

@@ -9,7 +9,6 @@ bad one incompatible, or nothing is printed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,22 +38,31 @@ def reduce(features: Features) -> Features:
     )
 
 
+def _canonical(small: Features) -> tuple:
+    """Equal for equal reduced features (element order aside): the key hosts are kept once by."""
+    return (tuple(sorted((k, frozenset(v)) for k, v in small.flags.items())),
+            tuple(sorted((k, frozenset(v.items())) for k, v in small.attributes.items())),
+            tuple(sorted((k, tuple(frozenset(i.items()) for i in v)) for k, v in small.instances.items())))
+
+
 @dataclass
 class Side:
     """The good or the bad hosts: distinct reduced hosts, and the stable profiles they fall into."""
 
     label: str
-    reduced: dict[str, Features] = field(default_factory=dict)  # canonical JSON -> reduced features
-    host_key: dict[str, str] = field(default_factory=dict)  # host -> canonical JSON
+    reduced: dict[tuple, Features] = field(default_factory=dict)  # canonical form -> reduced features
+    host_key: dict[str, tuple] = field(default_factory=dict)  # host -> canonical form
     profiles: dict[StableView, list[str]] = field(default_factory=dict)  # view -> host names
+    _views: dict[tuple, StableView] = field(default_factory=dict)  # canonical form -> its view
 
     def add(self, name: str, features: Features) -> None:
         small = reduce(features)
-        key = json.dumps(small.to_nfd(), sort_keys=True)
+        key = _canonical(small)
+        self.host_key[name] = key
         if key not in self.reduced:
             self.reduced[key] = small
-        self.host_key[name] = key
-        self.profiles.setdefault(StableView.of(self.reduced[key]), []).append(name)
+            self._views[key] = StableView.of(small)
+        self.profiles.setdefault(self._views[key], []).append(name)
 
     def add_all(self, hosts: Iterable[tuple[str, Features]]) -> Side:
         for name, features in hosts:
