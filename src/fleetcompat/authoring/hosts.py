@@ -9,9 +9,8 @@ them and chosen by name or shell-style pattern.
 from __future__ import annotations
 
 import fnmatch
-import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleetcompat.errors import FeaturesError, FleetcompatError
@@ -88,16 +87,15 @@ class FleetInput:
     hosts: list[tuple[str, Features]]
     result: FleetResult | None = None
     source: str = ""
+    left_out: dict[str, str] = field(default_factory=dict)  # fact cache hosts without usable features: why
 
 
 def fleet_input(paths: Sequence[str]) -> FleetInput:
-    """One directory: a fact cache (hosts without usable features are left out, each named on stderr); one file
-    that is a fleet result: that result; otherwise features files."""
+    """One directory: a fact cache (hosts without usable features are left out); one file that is a fleet result:
+    that result; otherwise features files."""
     if len(paths) == 1 and Path(paths[0]).is_dir():
         cache = fact_cache(paths[0])
-        for name, reason in cache.unusable.items():
-            print(f"{paths[0]}: {name}: left out: {reason}", file=sys.stderr)
-        return FleetInput(list(cache.hosts.items()), source=paths[0])
+        return FleetInput(list(cache.hosts.items()), source=paths[0], left_out=cache.unusable)
     if len(paths) == 1:
         data = read_input(paths[0], "fleet result or features file", FeaturesError, RESULT_BYTES)
         if _RESULT_MARK in data[:_RESULT_MARK_WITHIN]:

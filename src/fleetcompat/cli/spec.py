@@ -33,6 +33,8 @@ def run_lint(args: argparse.Namespace) -> int:
     from fleetcompat.authoring.hosts import fleet_input
 
     fleet = fleet_input(args.fleet) if args.fleet else None
+    for name, reason in fleet.left_out.items() if fleet else ():
+        print(f"{fleet.source}: {name}: left out: {reason}", file=sys.stderr)
     warned = False
     for path in args.files:
         raw = read_input(path, "spec file", SpecError, SPEC_BYTES)
