@@ -139,17 +139,49 @@ def test_bad_host_with_everything_the_good_host_has_is_named(capsys, tmp_path, t
     (["--good", "{empty}", "--bad", "{good}"], "empty.json"),
     (["--good", "{good}", "--bad", "{fifo}"], "not a regular file"),
     (["--good", "{good}", "--bad", "{missing}"], "cannot read features file"),
+    (["--good", "{good}", "--bad", "{other}", "-o", "{fifo}"], "cannot write: exists and is a FIFO"),
+    (["--good", "{good}", "--bad", "{other}", "-o", "{tmp}"], "cannot write: exists and is a directory"),
 ])
-def test_bad_inputs_are_one_line_errors(capsys, tmp_path, tree_features, args, message):
+def test_bad_inputs_and_outputs_are_one_line_errors(capsys, tmp_path, tree_features, args, message):
     import os
 
-    paths = {"good": tree_features["16amd64-8n2c"], "empty": tmp_path / "empty.json", "fifo": tmp_path / "fifo",
-             "missing": tmp_path / "missing.json"}
+    paths = {"good": tree_features["16amd64-8n2c"], "other": tree_features["2arm-2c"],
+             "empty": tmp_path / "empty.json", "fifo": tmp_path / "fifo", "missing": tmp_path / "missing.json",
+             "tmp": tmp_path}
     paths["empty"].write_text("")
     os.mkfifo(paths["fifo"])
     code = main(["spec", "from-hosts", *(a.format(**paths) for a in args)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
+
+
+def test_features_file_over_its_cap_is_refused(capsys, tree_features, monkeypatch):
+    monkeypatch.setenv("FLEETCOMPAT_MAX_FEATURES_BYTES", "1000")
+    code = main(["spec", "from-hosts", "--good", str(tree_features["16amd64-8n2c"]), "--bad",
+                 str(tree_features["2arm-2c"])])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert code == 2 and "FLEETCOMPAT_MAX_FEATURES_BYTES raises the limit" in err
+
+
+def test_a_module_only_bad_hosts_load_gives_a_negative_condition(capsys, tmp_path, software_hosts):
+    """The bad host has every module of the good one and nouveau: only "nouveau not loaded" tells them apart."""
+    doc = json.loads(software_hosts["k68-vfio"].read_text())
+    (tmp_path / "with-nvidia.json").write_text(json.dumps(doc))
+    doc["flags"]["kernel.loadedmodule"]["elements"]["nouveau"] = {}
+    (tmp_path / "with-nouveau.json").write_text(json.dumps(doc))
+    good, bad = [tmp_path / "with-nvidia.json"], [tmp_path / "with-nouveau.json"]
+    code, out, err = learn(capsys, tmp_path, good, bad)
+    assert code == 0, err
+    spec = assert_separates(out, good, bad)
+    assert [(t.feature, t.match_expressions[0][0], t.match_expressions[0][1].op) for t in spec.terms()] == [
+        ("kernel.loadedmodule", "nouveau", "DoesNotExist")]
+
+
+def test_hosts_with_the_same_file_name_are_named_by_path(tmp_path):
+    from fleetcompat.authoring.hosts import file_names
+
+    assert [n.name for n in file_names(["a/x.json", "b/y.json"])] == ["x", "y"]
+    assert [n.name for n in file_names(["a/x.json", "b/x.json"])] == ["a/x.json", "b/x.json"]
 
 
 HOSTILE = ['evil\n# injected: true\nversion: v9', "quote'\"and\\back", "yes", "0200", "1:20", "a\u2028b\x85c",
