@@ -12,7 +12,7 @@ the engine gives that one-term rule (the proposed spec is evaluated by the engin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from fleetcompat.engine.ops import parse_version
@@ -128,35 +128,37 @@ def _lint_clean(feature: str, pairs: Iterable[tuple[str, str | None]]) -> bool:
 def candidates(good: list[StableView], bad: list[StableView]) -> list[Condition]:
     """Every condition true on at least one good profile (and, for negative ones, false on at least one), in the
     order the learner prefers them on equal merit: flags, PCI, kernel, OS; positive before negative."""
-    out: list[Condition] = []
     good_keys = sorted(set().union(*(v.keys for v in good)), key=repr)
-    for feature in FLAG_FEATURES:
-        for _, _, element in (k for k in good_keys if k[0] == "flag" and k[1] == feature):
-            if _lint_clean(feature, [(element, None)]):  # type: ignore[list-item]
-                out.append(Condition(feature, ((element, ("Exists", (), "")),),  # type: ignore[arg-type]
-                                     _FAMILY_WORDS[feature].format(element), True, ("flag", feature, element)))
-    for family, feature, label in (("pci", PCI, "PCI device "), (None, KERNEL, ""), ("os", OS_RELEASE, "OS ")):
-        if family is None:
-            out.extend(_kernel_ranges(good, bad))
-            continue
-        shapes = PCI_SHAPES if family == "pci" else OS_SHAPES
-        for shape in shapes:
-            for key in (k for k in good_keys if k[0] == family and k[1] == shape):
-                values = key[2]
-                if _lint_clean(feature, zip(shape, values, strict=True)):
-                    words = label + " ".join(f"{k} {v}" for k, v in zip(shape, values, strict=True))
-                    out.append(Condition(feature, tuple((k, ("In", (v,), "")) for k, v in zip(shape, values,
-                                                                                            strict=True)),
-                                         words, True, key))  # type: ignore[arg-type]
     everywhere = frozenset.intersection(*(v.keys for v in good)) if good else frozenset()
-    bad_flags = sorted({k for v in bad for k in v.keys if k[0] == "flag"} - everywhere, key=repr)
+    bad_only = sorted({k for v in bad for k in v.keys if k[0] == "flag"} - everywhere, key=repr)
+    return [*_flags(good_keys, positive=True), *_shaped(good_keys, "pci", PCI, PCI_SHAPES, "PCI device "),
+            *_kernel_ranges(good, bad), *_shaped(good_keys, "os", OS_RELEASE, OS_SHAPES, "OS "),
+            *_flags(bad_only, positive=False)]
+
+
+def _flags(keys: list[Key], *, positive: bool) -> Iterator[Condition]:
+    op, prefix = ("Exists", "") if positive else ("DoesNotExist", "no ")
     for feature in FLAG_FEATURES:
-        for key in (k for k in bad_flags if k[1] == feature):
+        for key in keys:
             element = key[2]
-            if _lint_clean(feature, [(element, None)]):  # type: ignore[list-item]
-                out.append(Condition(feature, ((element, ("DoesNotExist", (), "")),),  # type: ignore[arg-type]
-                                     "no " + _FAMILY_WORDS[feature].format(element), False, key))
-    return out
+            if key[0] == "flag" and key[1] == feature and isinstance(element, str) and _lint_clean(
+                    feature, [(element, None)]):
+                yield Condition(feature, ((element, (op, (), "")),), prefix + _FAMILY_WORDS[feature].format(element),
+                                positive, key)
+
+
+def _shaped(keys: list[Key], family: str, feature: str, shapes: tuple[tuple[str, ...], ...],
+            label: str) -> Iterator[Condition]:
+    """One `In` expression per attribute of the shape, each with the one value a good host has."""
+    for shape in shapes:
+        for key in keys:
+            values = key[2]
+            if key[0] != family or key[1] != shape or isinstance(values, str):
+                continue
+            pairs = list(zip(shape, values, strict=True))
+            if _lint_clean(feature, pairs):
+                yield Condition(feature, tuple((k, ("In", (v,), "")) for k, v in pairs),
+                                label + " ".join(f"{k} {v}" for k, v in pairs), True, key)
 
 
 def _kernel_ranges(good: list[StableView], bad: list[StableView]) -> list[Condition]:
@@ -164,7 +166,7 @@ def _kernel_ranges(good: list[StableView], bad: list[StableView]) -> list[Condit
         return []
     out = []
     for version in sorted({v.kernel for v in good if isinstance(v.kernel, tuple)}):
-        text = ".".join(map(str, version))  # type: ignore[union-attr]
+        text = ".".join(map(str, version))
         for op, sign in (("Ge", ">="), ("Le", "<=")):
             out.append(Condition(KERNEL, (("full", (op, (text,), "version")),), f"kernel {sign} {text}", True))
     return out
