@@ -24,14 +24,16 @@ def hwloc_tree_names() -> list[str]:
 def hwloc_trees(tmp_path_factory) -> dict[str, Path]:
     """Tree name -> its root folder (the single folder inside the tarball; 3 differ from the tarball name)."""
     base = tmp_path_factory.mktemp("hwloc")
-    roots = {}
-    for name in hwloc_tree_names():
-        dest = base / name
-        with tarfile.open(HWLOC / f"{name}.tar.bz2") as tar:
-            tar.extractall(dest, filter="data")
-        (root,) = [p for p in dest.iterdir() if p.is_dir()]
-        roots[name] = root
-    return roots
+    return {name: extract_hwloc_tree(name, base) for name in hwloc_tree_names()}
+
+
+def extract_hwloc_tree(name: str, base: Path) -> Path:
+    """Unpack one capture below `base`; returns its root folder."""
+    dest = base / name
+    with tarfile.open(HWLOC / f"{name}.tar.bz2") as tar:
+        tar.extractall(dest, filter="data")
+    (root,) = [p for p in dest.iterdir() if p.is_dir()]
+    return root
 
 
 def hwloc_expected_outputs(name: str) -> list[str]:
