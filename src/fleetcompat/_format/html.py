@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from fleetcompat._format.last_known import age
 from fleetcompat._format.nfd_json import go_json
 from fleetcompat._format.terminal import group_label, share
 from fleetcompat.results.fleet import FleetResult, HostStatus, Outcome, SetInfo, Status, summary_label
@@ -58,12 +59,15 @@ def _asset(name: str) -> str:
     return resources.files("fleetcompat._format").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
-    return {
+def _outcome_payload(outcome: Outcome, run_started_at: str) -> dict[str, Any]:
+    out = {
         "s": str(outcome.status), "b": outcome.best_set, "r": outcome.reason, "p": outcome.platform,
         "f": [[rule.set_index, rule.rule, [[r.label, r.expected, r.actual, r.note] for r in rule.rows()]]
               for rule in outcome.failing],
     }
+    if outcome.last_known is not None:  # [status, age, run time] of an unreachable cell's last known status
+        out["k"] = [str(outcome.last_known.status), age(outcome.last_known.at, run_started_at), outcome.last_known.at]
+    return out
 
 
 def _sets(sets: tuple[SetInfo, ...]) -> list[dict[str, Any]]:
@@ -99,8 +103,8 @@ def payload(result: FleetResult) -> dict[str, Any]:
                "platforms": [{"platform": p.platform, "status": str(p.status), "subject": p.subject,
                               "specDigest": p.spec_digest, "specSource": p.spec_source, "reason": p.reason,
                               "sets": _sets(p.sets)} for p in i.platforms]} for i in result.images]
-    return {"images": images, "outcomes": [_outcome_payload(o) for o in outcome_index], "profiles": profiles,
-            "groups": list(group_index), "rows": rows}
+    outcomes = [_outcome_payload(o, result.run.started_at) for o in outcome_index]
+    return {"images": images, "outcomes": outcomes, "profiles": profiles, "groups": list(group_index), "rows": rows}
 
 
 class HtmlFormat:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from fleetcompat._format.last_known import outcome_last_known
 from fleetcompat.results.fleet import FleetResult, HostResult, ImageInfo, Outcome, PlatformStatus, Status
 
 # Characters XML 1.0 cannot carry at all, even escaped.
@@ -32,11 +33,13 @@ def failure_text(image: ImageInfo, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def _reason(image: ImageInfo, host: HostResult, outcome: Outcome) -> str:
-    return outcome.reason or host.reason or image.spec_error or str(outcome.status)
+def _reason(image: ImageInfo, host: HostResult, outcome: Outcome, run_started_at: str) -> str:
+    known = outcome_last_known(outcome, run_started_at)
+    return (outcome.reason or host.reason or image.spec_error or str(outcome.status)) + (
+        f" (last known: {known})" if known else "")
 
 
-def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult) -> None:
+def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult, run_started_at: str) -> None:
     outcome = host.outcomes[image.alias]
     case = ET.SubElement(suite, "testcase", name=xml_text(host.name), classname=xml_text(f"fleetcompat.{image.alias}"))
     if outcome.status is Status.INCOMPATIBLE:
@@ -44,9 +47,9 @@ def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult) -> None:
         failure = ET.SubElement(case, "failure", type="incompatible", message=xml_text(f"incompatible: {why}"))
         failure.text = xml_text(failure_text(image, outcome))
     elif outcome.status in (Status.UNREACHABLE, Status.ERROR):
-        error = ET.SubElement(case, "error", type=str(outcome.status),
-                              message=xml_text(f"{outcome.status}: {_reason(image, host, outcome)}"))
-        error.text = xml_text(_reason(image, host, outcome))
+        reason = _reason(image, host, outcome, run_started_at)
+        error = ET.SubElement(case, "error", type=str(outcome.status), message=xml_text(f"{outcome.status}: {reason}"))
+        error.text = xml_text(reason)
     elif outcome.status is Status.NO_SPEC:
         why = outcome.reason or image.spec_error
         ET.SubElement(case, "skipped", message=xml_text("the image has no compatibility spec" + (f": {why}" if why
@@ -84,7 +87,7 @@ class JunitFormat:
                               value=xml_text(f"{entry.status}" + (f" ({entry.subject})" if entry.subject else "")
                                              + (f": {where}" if where else "")))
             for host in result.hosts:
-                _testcase(suite, image, host)
+                _testcase(suite, image, host, result.run.started_at)
             for key, value in numbers.items():
                 totals[key] += value
         for key, value in totals.items():

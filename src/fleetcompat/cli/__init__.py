@@ -27,6 +27,7 @@ COMMANDS = {
     "audit": "fleetcompat.cli.audit",
     "report": "fleetcompat.cli.report",
     "gate": "fleetcompat.cli.gate",
+    "history": "fleetcompat.cli.history",
 }
 
 

@@ -194,6 +194,15 @@ class FailingRule:
 
 
 @dataclass(frozen=True, slots=True)
+class LastKnown:
+    """What an unreachable host had for an image when it was last reached (from the history store). Shown beside
+    the unreachable status, never instead of it: it is not a fresh verdict."""
+
+    status: Status
+    at: str  # startedAt of the run it comes from
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """One image on one host. Identical outcomes are one shared object (and one JSON entry)."""
 
@@ -202,6 +211,7 @@ class Outcome:
     failing: tuple[FailingRule, ...] = ()  # failing rules of every evaluated set (also when compatible)
     reason: str | None = None  # why, when not evaluated: e.g. an engine error, "image has no linux/arm64 manifest"
     platform: str | None = None  # registry images: the ImageInfo.platforms entry (spec) this outcome comes from
+    last_known: LastKnown | None = None  # unreachable cells: the host's last known status (history), if any
 
 
 @dataclass(slots=True)
@@ -548,6 +558,8 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
         out["reason"] = outcome.reason
     if outcome.platform is not None:
         out["platform"] = outcome.platform
+    if outcome.last_known is not None:
+        out["lastKnown"] = {"status": str(outcome.last_known.status), "at": outcome.last_known.at}
     if outcome.failing:
         out["failingRules"] = [
             {"set": r.set_index, "rule": r.rule, "terms": [_encode_term(t) for t in r.terms]} for r in outcome.failing
@@ -628,7 +640,10 @@ def _decode_outcome(doc: dict[str, Any]) -> Outcome:
             for t in r["terms"]))
         for r in doc.get("failingRules", ())
     )
-    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"))
+    known = doc.get("lastKnown")
+    last_known = LastKnown(Status(known["status"]), known["at"]) if known is not None else None
+    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
+                   last_known)
 
 
 @cache
