@@ -117,7 +117,7 @@ def test_two_postgresql_controllers_share_one_history(postgres_url: str) -> None
     def open_one() -> None:
         try:
             stores.append(open_store(postgres_url))
-        except Exception as exc:  # noqa: BLE001  (collected for the assertion below)
+        except Exception as exc:  # collected for the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=open_one) for _ in range(3)]
