@@ -1,12 +1,11 @@
 """History store tests: a REAL PostgreSQL server, installed by scripts/setup.sh (apt package `postgresql`) and
 started here (initdb into a temp dir as an unprivileged user, pg_ctl on a free 127.0.0.1 port and a socket in that
 dir, stopped at the end), one fresh database per test; the SQLite store in a temp file; synthetic fleets from
-tests/reports; headless Chromium from tests/reports/conftest.py."""
+tests/reports."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import pwd
 import shutil
@@ -24,13 +23,6 @@ TESTS = Path(__file__).resolve().parents[1]
 for folder in ("reports", "hostile"):  # fleet_synthetic, hostile_support
     if str(TESTS / folder) not in sys.path:
         sys.path.insert(0, str(TESTS / folder))
-
-# The HTML tests' browser fixtures, loaded under a name of their own (both folders' conftest is "conftest").
-_spec = importlib.util.spec_from_file_location("reports_browser_fixtures", TESTS / "reports" / "conftest.py")
-_browser = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_browser)
-browser = _browser.browser
-page = _browser.page
 
 
 def _pg_bin(tool: str) -> str:
