@@ -144,9 +144,17 @@ def test_password_never_shown_and_a_dead_server_is_one_line() -> None:
     assert "s3cret" not in run.stderr
 
 
-def test_run_id_must_be_a_number_or_last() -> None:
-    run = fleetcompat("history", "show", "yesterday", "--history", "sqlite:///nonexistent/h.db")
-    assert run.code == 2 and "expected a run id" in run.stderr
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("show", "yesterday"), "expected a run id"),
+    (("export", "-3"), "expected a run id"),
+    (("list", "--limit", "-1"), "expected a whole number"),
+    (("trend", "--runs", "x"), "expected a whole number"),
+])
+def test_bad_arguments_exit_2(args: tuple[str, ...], fragment: str, tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:  # argparse's usage error
+        main(["history", *args, "--history", f"sqlite://{tmp_path / 'h.db'}"])
+    assert exited.value.code == 2
+    assert fragment in capsys.readouterr().err
 
 
 def one_line_error(capsys, *fragments: str) -> str:

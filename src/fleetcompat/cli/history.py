@@ -41,6 +41,12 @@ def _run_id(text: str) -> int | str:
     return int(text)
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "history",
@@ -50,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     verbs = p.add_subparsers(dest="history_command", metavar="SUBCOMMAND", required=True)
     listing = verbs.add_parser("list", help="recorded runs, newest first")
-    listing.add_argument("--limit", type=int, default=20, metavar="N", help="at most N runs (20; 0: all)")
+    listing.add_argument("--limit", type=_count, default=20, metavar="N", help="at most N runs (20; 0: all)")
     listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     listing.set_defaults(func=run_list)
     show = verbs.add_parser("show", help="one run's terminal matrix (RUN: an id or 'last')")
@@ -64,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
     trend = verbs.add_parser("trend", help="compatible share per image over time")
     trend.add_argument("--image", action="append", metavar="ALIAS", help="only these images (repeatable)")
-    trend.add_argument("--runs", type=int, metavar="N", help="only the latest N runs")
+    trend.add_argument("--runs", type=_count, metavar="N", help="only the latest N runs")
     trend.add_argument("--json", action="store_true", help="JSON lines: one per run and image, with counts")
     trend.set_defaults(func=run_trend)
     record = verbs.add_parser("record", help="record a fleet result file (e.g. one written by playbooks/audit.yml)")
