@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import importlib.util
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,3 +43,14 @@ def in_chromium[T](url: str, action: Callable[[Any], T]) -> tuple[T, list[str]]:
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(run).result(timeout=120)
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on: an SSH target there is unreachable (connection refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rfc3339(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

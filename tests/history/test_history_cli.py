@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import socket
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
-from history_support import in_chromium
+from history_support import closed_port, in_chromium, rfc3339
 from hostile_support import assert_one_line_error, fleetcompat, make_fifo
 
 from fleetcompat.cli import main
@@ -19,17 +18,6 @@ from fleetcompat.history.url import open_store
 from fleetcompat.results.fleet import FleetResult, Status
 
 FORMATS = ("--format", "json", "--format", "html", "--format", "junit", "--format", "markdown")
-
-
-def closed_port() -> int:
-    """A 127.0.0.1 port nothing listens on: an SSH target there is unreachable (connection refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rfc3339(when: datetime.datetime) -> str:
-    return when.astimezone(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @pytest.fixture
