@@ -46,6 +46,10 @@ def test_runs_trend_and_last_in_start_order(store) -> None:
     assert [r.incompatible_cells for r in store.runs()] == [1, 0, 2]
     assert store.runs(limit=1)[0].started_at == "2026-03-03T02:00:00Z"
     assert store.last_id() == ids[1]
+    # A baseline for Tuesday's run, which is already recorded: the run before it.
+    assert store.last_id(before="2026-03-03T02:00:00Z") == ids[0]
+    assert store.last(before=tuesday.run.started_at).to_dict() == monday.to_dict()
+    assert store.last(before="2026-03-01T02:00:00Z") is None
     trend = store.trend()
     assert [(p.started_at, p.compatible, p.hosts) for p in trend] == [
         ("2026-03-01T02:00:00Z", 0, 2), ("2026-03-02T02:00:00Z", 2, 2), ("2026-03-03T02:00:00Z", 1, 2)]

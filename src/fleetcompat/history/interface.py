@@ -68,11 +68,13 @@ class HistoryStore(Protocol):
         """The fleet result of a run, exactly as it was recorded. HistoryError if there is no such run."""
         ...
 
-    def last(self) -> FleetResult | None:
-        """The latest recorded run (a baseline: `--baseline last`), or None if there is none."""
+    def last(self, before: str | None = None) -> FleetResult | None:
+        """The latest recorded run, or None if there is none. A baseline (`--baseline last`) for a result that
+        `audit` has just recorded passes `before=result.run.started_at`, so the result is not its own baseline."""
         ...
 
-    def last_id(self) -> int | None:
+    def last_id(self, before: str | None = None) -> int | None:
+        """The id of the latest run (by start time; `before`: started before that RFC 3339 time), or None."""
         ...
 
     def trend(self, aliases: list[str] | None = None, limit: int | None = None) -> list[TrendPoint]:

@@ -111,9 +111,10 @@ class SqlHistoryStore:
                 (limit,) if limit is not None else ())
         return [RunSummary(*row) for row in rows]
 
-    def last_id(self) -> int | None:
+    def last_id(self, before: str | None = None) -> int | None:
+        where, params = ("", ()) if before is None else (" WHERE started_epoch < ?", (codec.epoch(before),))
         with self._transaction():
-            rows = self._rows(f"SELECT id FROM runs ORDER BY {_RUN_ORDER} LIMIT 1")
+            rows = self._rows(f"SELECT id FROM runs{where} ORDER BY {_RUN_ORDER} LIMIT 1", params)
         return rows[0][0] if rows else None
 
     def load(self, run_id: int) -> FleetResult:
@@ -127,8 +128,8 @@ class SqlHistoryStore:
         document, aliases = found[0]
         return codec.decode(bytes(document), json.loads(aliases), hosts, f"{self.url}: run {run_id}")
 
-    def last(self) -> FleetResult | None:
-        run_id = self.last_id()
+    def last(self, before: str | None = None) -> FleetResult | None:
+        run_id = self.last_id(before)
         return self.load(run_id) if run_id is not None else None
 
     def trend(self, aliases: list[str] | None = None, limit: int | None = None) -> list[TrendPoint]:
