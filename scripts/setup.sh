@@ -54,8 +54,9 @@ if [ ! -e "$stamp" ]; then
 fi
 
 if [ "$want_test" = 1 ]; then
-  # System packages the tests start for real: an OCI registry, sshd hosts, a headless browser, netns tooling.
-  apt_packages=(docker-registry openssh-server chromium iproute2)
+  # System packages the tests start for real: an OCI registry, sshd hosts, a headless browser, netns tooling,
+  # a PostgreSQL server (the history store tests run initdb and pg_ctl themselves).
+  apt_packages=(docker-registry openssh-server chromium iproute2 postgresql)
   missing=()
   for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,6 +1,14 @@
-"""A real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) for the HTML report tests
-(tests/reports, tests/drift). One browser per session for every folder: Playwright's sync API cannot start a second
-one while the first runs, so the fixtures live here rather than in each folder's conftest."""
+"""Fixtures every test folder shares.
+
+- A real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) for the HTML report tests
+  (tests/reports, tests/drift, tests/planning): the fixtures live here rather than in each folder's conftest,
+  because Playwright's sync API cannot start a second instance while one runs.
+- History: `fleetcompat audit` and playbooks/audit.yml record their runs in a history store by default
+  (docs/history.md). The tests' runs go to stores of their own, never into the user's ~/.local/share: one for the
+  session (audits in session-scoped fixtures) and one per test module, so that a module's unreachable hosts never
+  get a last known status from another module's runs. (Not per test: Hypothesis refuses function-scoped fixtures
+  around its tests.)
+"""
 
 from __future__ import annotations
 
@@ -54,3 +62,28 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+_VARIABLES = ("XDG_DATA_HOME", "FLEETCOMPAT_HISTORY")
+
+
+def _own_store(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[None]:
+    saved = {variable: os.environ.get(variable) for variable in _VARIABLES}
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp(name))
+    os.environ.pop("FLEETCOMPAT_HISTORY", None)
+    yield
+    for variable, value in saved.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_history_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    yield from _own_store(tmp_path_factory, "xdg-data-session")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_history_store(tmp_path_factory: pytest.TempPathFactory, _session_history_store: None) -> Iterator[None]:
+    yield from _own_store(tmp_path_factory, "xdg-data")

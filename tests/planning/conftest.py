@@ -8,6 +8,7 @@ import pytest
 
 from tests.planning.trees import TREES, extract
 
+
 @pytest.fixture(scope="session")
 def roots(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("trees")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from fleetcompat._format.last_known import age
 from fleetcompat._format.nfd_json import go_json
 from fleetcompat._format.terminal import group_label, share
 from fleetcompat.results.fleet import (
@@ -67,8 +68,8 @@ def _asset(name: str) -> str:
     return resources.files("fleetcompat._format").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
-    return {
+def _outcome_payload(outcome: Outcome, run_started_at: str) -> dict[str, Any]:
+    out = {
         "s": str(outcome.status), "b": outcome.best_set, "r": outcome.reason, "p": outcome.platform,
         "f": [[rule.set_index, rule.rule, [[r.label, r.expected, r.actual, r.note] for r in rule.rows()]]
               for rule in outcome.failing],
@@ -77,6 +78,9 @@ def _outcome_payload(outcome: Outcome) -> dict[str, Any]:
             [[str(h.hint_class), h.text] for h in outcome.remediation.hints]],
         **({"os": str(outcome.original), "w": outcome.waiver} if outcome.original is not None else {}),
     }
+    if outcome.last_known is not None:  # [status, age, run time] of an unreachable cell's last known status
+        out["k"] = [str(outcome.last_known.status), age(outcome.last_known.at, run_started_at), outcome.last_known.at]
+    return out
 
 
 def _drift_payload(result: FleetResult, drift: Drift, rows: list[dict[str, Any]],
@@ -132,8 +136,8 @@ def payload(result: FleetResult, drift: Drift | None = None) -> dict[str, Any]:
                "platforms": [{"platform": p.platform, "status": str(p.status), "subject": p.subject,
                               "specDigest": p.spec_digest, "specSource": p.spec_source, "reason": p.reason,
                               "sets": _sets(p.sets)} for p in i.platforms]} for i in result.images]
-    out = {"images": images, "outcomes": [_outcome_payload(o) for o in outcome_index], "profiles": profiles,
-           "groups": list(group_index), "rows": rows}
+    outcomes = [_outcome_payload(o, result.run.started_at) for o in outcome_index]
+    out = {"images": images, "outcomes": outcomes, "profiles": profiles, "groups": list(group_index), "rows": rows}
     if result.waivers is not None:
         out["waivers"] = [w.to_dict() for w in result.waivers.entries]
     if drift is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from fleetcompat._format.last_known import outcome_last_known
 from fleetcompat.results.fleet import FleetResult, HostResult, ImageInfo, Outcome, PlatformStatus, Status
 from fleetcompat.results.waived import AppliedWaivers, WaiverRecord
 
@@ -34,8 +35,10 @@ def failure_text(image: ImageInfo, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def _reason(image: ImageInfo, host: HostResult, outcome: Outcome) -> str:
-    return outcome.reason or host.reason or image.spec_error or str(outcome.status)
+def _reason(image: ImageInfo, host: HostResult, outcome: Outcome, run_started_at: str) -> str:
+    known = outcome_last_known(outcome, run_started_at)
+    return (outcome.reason or host.reason or image.spec_error or str(outcome.status)) + (
+        f" (last known: {known})" if known else "")
 
 
 def result_waiver(waivers: AppliedWaivers | None, outcome: Outcome) -> WaiverRecord | None:
@@ -44,7 +47,8 @@ def result_waiver(waivers: AppliedWaivers | None, outcome: Outcome) -> WaiverRec
     return waivers.entries[outcome.waiver]
 
 
-def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult, waivers: AppliedWaivers | None) -> None:
+def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult, waivers: AppliedWaivers | None,
+              run_started_at: str) -> None:
     outcome = host.outcomes[image.alias]
     case = ET.SubElement(suite, "testcase", name=xml_text(host.name), classname=xml_text(f"fleetcompat.{image.alias}"))
     if outcome.status is Status.INCOMPATIBLE:
@@ -52,15 +56,16 @@ def _testcase(suite: ET.Element, image: ImageInfo, host: HostResult, waivers: Ap
         failure = ET.SubElement(case, "failure", type="incompatible", message=xml_text(f"incompatible: {why}"))
         failure.text = xml_text(failure_text(image, outcome))
     elif outcome.status in (Status.UNREACHABLE, Status.ERROR):
-        error = ET.SubElement(case, "error", type=str(outcome.status),
-                              message=xml_text(f"{outcome.status}: {_reason(image, host, outcome)}"))
-        error.text = xml_text(_reason(image, host, outcome))
+        reason = _reason(image, host, outcome, run_started_at)
+        error = ET.SubElement(case, "error", type=str(outcome.status), message=xml_text(f"{outcome.status}: {reason}"))
+        error.text = xml_text(reason)
     elif outcome.status is Status.WAIVED:
         entry = result_waiver(waivers, outcome)
         ET.SubElement(case, "skipped", message=xml_text(f"waived ({outcome.original}): " + (
             f"{entry.justification} — {entry.describe()}" if entry else "waiver not recorded")))
         out = ET.SubElement(case, "system-out")
-        out.text = xml_text(f"{outcome.original}: " + (failure_text(image, outcome) or _reason(image, host, outcome)))
+        out.text = xml_text(f"{outcome.original}: " + (failure_text(image, outcome)
+                                                       or _reason(image, host, outcome, run_started_at)))
     elif outcome.status is Status.NO_SPEC:
         why = outcome.reason or image.spec_error
         ET.SubElement(case, "skipped", message=xml_text("the image has no compatibility spec" + (f": {why}" if why
@@ -99,7 +104,7 @@ class JunitFormat:
                               value=xml_text(f"{entry.status}" + (f" ({entry.subject})" if entry.subject else "")
                                              + (f": {where}" if where else "")))
             for host in result.hosts:
-                _testcase(suite, image, host, result.waivers)
+                _testcase(suite, image, host, result.waivers, result.run.started_at)
             for key, value in numbers.items():
                 totals[key] += value
         for key, value in totals.items():

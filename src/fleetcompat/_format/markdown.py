@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from fleetcompat._format.last_known import outcome_last_known
 from fleetcompat._format.remediation import fixes
 from fleetcompat._format.terminal import share
 from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
@@ -30,7 +31,11 @@ def _hosts(group: ProfileGroup) -> str:
 
 def _problems(result: FleetResult, group: ProfileGroup) -> str:
     if group.host_status is not HostStatus.OK:
-        return md(f"{group.host_status}: {group.hosts[0].reason}")
+        known = [f"**{md(image.alias)}**: {md(text)}" for image, outcome in zip(result.images, group.outcomes,
+                                                                              strict=True)
+                 if (text := outcome_last_known(outcome, result.run.started_at))]
+        return "<br>".join([md(f"{group.host_status}: {group.hosts[0].reason}"),
+                            *(["last known:", *known] if known else [])])
     parts = []
     for image, outcome in zip(result.images, group.outcomes, strict=True):
         if outcome.status is Status.INCOMPATIBLE and outcome.reason:

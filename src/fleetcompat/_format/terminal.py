@@ -6,6 +6,7 @@ import re
 
 from tabulate import tabulate
 
+from fleetcompat._format.last_known import age
 from fleetcompat._format.remediation import fixes
 from fleetcompat._format.style import Style
 from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
@@ -90,7 +91,9 @@ class TerminalFormat:
         aliases = result.aliases()
         matrix = []
         for group in groups[:self.max_rows]:
-            cells = [s(CELL[o.status][0], CELL[o.status][1]) for o in group.outcomes]
+            cells = [s(CELL[o.status][0] + (clean(f" · {CELL[o.last_known.status][0]} "
+                                                  f"{age(o.last_known.at, result.run.started_at)}")
+                                            if o.last_known else ""), CELL[o.status][1]) for o in group.outcomes]
             matrix.append([group_hosts(group), group_label(group), *cells])
         out.append("")
         profiles = f"{len(groups)} hardware profile" + ("s" if len(groups) != 1 else "")

@@ -31,6 +31,7 @@ COMMANDS = {
     "remediate": "fleetcompat.cli.remediate",
     "diff": "fleetcompat.cli.diff",
     "waivers": "fleetcompat.cli.waivers",
+    "history": "fleetcompat.cli.history",
 }
 
 

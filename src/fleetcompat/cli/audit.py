@@ -18,8 +18,9 @@ from pathlib import Path
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli.gate import decide
+from fleetcompat.cli.history import add_history_arguments
 from fleetcompat.cli.validate import split_tags
-from fleetcompat.errors import EXIT_COMPATIBLE, FeaturesError, FleetcompatError
+from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, FeaturesError, FleetcompatError
 from fleetcompat.features import load_features_file
 from fleetcompat.features.load import parse_features_document
 from fleetcompat.fleet.evaluate import evaluate_fleet
@@ -27,6 +28,7 @@ from fleetcompat.fleet.factcache import DEFAULT_TIMEOUT, read_fact_cache
 from fleetcompat.fleet.images import images_from_cli
 from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, HostRecord, build_result, write_reports
 from fleetcompat.fleet.resolve import host_platform, resolve
+from fleetcompat.history.recorder import AuditHistory
 from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.reference import ImageReference
 from fleetcompat.remote import cli as remote
@@ -51,9 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help=f"report to write (repeatable: {', '.join(REPORT_FILES)}; "
                      f"default {', '.join(DEFAULT_FORMATS)})")
     out.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
-    out.add_argument("--exit-zero", action="store_true", help="exit 0 once the reports are written")
+    out.add_argument("--exit-zero", action="store_true", help="exit 0 once the reports are written (a history "
+                     "failure still exits 2)")
     out.add_argument("--waivers", metavar="FILE",
                      help="waivers YAML: covered cells are recorded as waived (and pass) in the result")
+    add_history_arguments(p.add_argument_group("history (docs/history.md)"), optional=True)
     add_registry_arguments(p, platform_help="use this platform's manifest of every --image for all hosts "
                            "(default: each host's own platform, from its gathered cpu.info arch; an image without a "
                            "manifest for it is incompatible there)")
@@ -144,7 +148,13 @@ def run(args: argparse.Namespace) -> int:
     result = build_result(resolved, hosts, outcomes, run_meta, time.monotonic() - started)
     if waivers is not None:
         result = apply_waivers(result, waivers, datetime.datetime.now(datetime.UTC).date())
+    history = None if args.no_history else AuditHistory(args.history)
+    if history is not None:  # unreachable hosts show their last known status in the reports
+        result = history.annotate(result)
     paths = write_reports(result, args.output_dir, args.format or DEFAULT_FORMATS)
+    if history is not None:  # recorded only once the reports exist: a history failure never costs them
+        history.record(result)
+        history.close()
     decision = decide(result)
     for image in resolved:
         for warning in image.warnings:
@@ -154,4 +164,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"gate: {decision.word}: {decision.reason}")
     print("reports: " + ", ".join(str(p) for p in paths.values()))
     sys.stdout.flush()
+    if history is not None and history.error is not None:
+        print(f"fleetcompat: error: history: {history.error}; the reports were written", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_COMPATIBLE if args.exit_zero else decision.code

@@ -12,6 +12,7 @@ import sys
 from fleetcompat._format.html import HtmlFormat
 from fleetcompat._format.junit import JunitFormat
 from fleetcompat._format.markdown import MarkdownFormat
+from fleetcompat._format.prometheus import PrometheusFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli.gate import decide
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--junit", metavar="FILE", help="JUnit XML: a testsuite per image, a testcase per host")
     p.add_argument("--markdown", metavar="FILE", help="Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     p.add_argument("--json", metavar="FILE", help="the validated result, re-emitted")
+    p.add_argument("--prometheus", metavar="FILE", help="node_exporter textfile-collector metrics (e.g. "
+                   "/var/lib/node_exporter/textfile/fleetcompat.prom), written atomically")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
     p.add_argument("--rows", type=int, default=40, metavar="N", help="profile rows in the terminal matrix (40)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 after rendering, whatever the verdict")
@@ -56,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
         args.junit: lambda: JunitFormat().render(result),
         args.markdown: lambda: MarkdownFormat().render(result, verdict),
         args.json: lambda: dumps(result.to_dict()),
+        args.prometheus: lambda: PrometheusFormat().render(result),
     }
-    wanted = [path for path in (args.html, args.junit, args.markdown, args.json) if path]
+    wanted = [path for path in (args.html, args.junit, args.markdown, args.json, args.prometheus) if path]
     if len(set(wanted)) < len(wanted):
         raise FleetcompatError("two outputs name the same file; give each its own")
     # Files are written as a set (none replaced unless all could be written); `-` goes to standard output.

@@ -203,6 +203,15 @@ class FailingRule:
 
 
 @dataclass(frozen=True, slots=True)
+class LastKnown:
+    """What an unreachable host had for an image when it was last reached (from the history store). Shown beside
+    the unreachable status, never instead of it: it is not a fresh verdict."""
+
+    status: Status
+    at: str  # startedAt of the run it comes from
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """One image on one host. Identical outcomes are one shared object (and one JSON entry)."""
 
@@ -214,6 +223,7 @@ class Outcome:
     original: Status | None = None  # waived: the verdict the waiver accepts (its failing rules are kept above)
     waiver: int | None = None  # waived: index into FleetResult.waivers.entries
     remediation: Remediation | None = None  # incompatible after evaluation: the closest set and what would fix it
+    last_known: LastKnown | None = None  # unreachable cells: the host's last known status (history), if any
 
 
 @dataclass(slots=True)
@@ -600,6 +610,8 @@ def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
     if outcome.original is not None:
         out["original"] = str(outcome.original)
         out["waiver"] = outcome.waiver
+    if outcome.last_known is not None:
+        out["lastKnown"] = {"status": str(outcome.last_known.status), "at": outcome.last_known.at}
     if outcome.failing:
         out["failingRules"] = [
             {"set": r.set_index, "rule": r.rule, "terms": [_encode_term(t) for t in r.terms]} for r in outcome.failing
@@ -689,10 +701,12 @@ def _decode_outcome(doc: dict[str, Any]) -> Outcome:
         for r in doc.get("failingRules", ())
     )
     original = Status(doc["original"]) if "original" in doc else None
-    # absent in results written before remediation hints
+    # absent in results written before remediation hints, waivers and history
     remediation = remediation_from_dict(doc["remediation"]) if "remediation" in doc else None
+    known = doc.get("lastKnown")
+    last_known = LastKnown(Status(known["status"]), known["at"]) if known is not None else None
     return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
-                   original, doc.get("waiver"), remediation)
+                   original, doc.get("waiver"), remediation, last_known)
 
 
 @cache

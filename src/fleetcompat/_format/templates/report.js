@@ -144,14 +144,17 @@
       tr.append(h("td", {class: "hw", text: r.label}));
       for (const i of imageColumns()) {
         const status = r.statuses[i];
+        const known = data.outcomes[r.row.o[i]].k;  // an unreachable host's last known status: [status, age, at]
         const pressed = state.selected && state.selected[0] === r.index && state.selected[1] === i;
         const changed = (r.changes[i] || []).length;
         const delta = changed ? h("span", {class: "delta", "data-changed": String(changed),
           title: `changed since baseline: ${changed} of ${total} host(s)`, text: "Δ"}) : null;
         tr.append(h("td", {}, h("button", {type: "button", class: `cell st-${status}` + (changed ? " changed" : ""),
           "data-image": String(i), "aria-pressed": String(Boolean(pressed)),
-          title: `${data.images[i].alias}: ${status}` + (changed ? ` (changed since baseline: ${changed} host(s))` : ""),
-          text: SHORT[status], on: {click: () => openDrill(r, i)}}), delta));
+          title: `${data.images[i].alias}: ${status}` + (known ? ` · last known ${known[0]} ${known[1]}` : "")
+            + (changed ? ` (changed since baseline: ${changed} host(s))` : ""),
+          text: SHORT[status] + (known ? ` · ${SHORT[known[0]]} ${known[1]}` : ""),
+          on: {click: () => openDrill(r, i)}}), delta));
       }
       out.push(tr);
       if (open) out.push(memberList(r, members));
@@ -261,6 +264,7 @@
     const parts = [
       h("p", {}, h("span", {class: `status st-${outcome.s}`, text: outcome.s}), ` ${r.row.m.length} host(s)`),
       kv([["hosts", names], ["host status", r.row.hs !== "ok" ? r.row.hs : ""], ["reason", outcome.r],
+          ["last known", outcome.k ? `${outcome.k[0]} ${outcome.k[1]} (run of ${outcome.k[2]})` : ""],
           ["image", image.reference], ["digest", image.digest], ["platform", spec.platform || ""],
           ["spec from", spec.subject || ""], ["spec source", spec.specSource], ["spec digest", spec.specDigest],
           [image.specStatus === "no-spec" ? "no spec" : "spec error", image.specError],

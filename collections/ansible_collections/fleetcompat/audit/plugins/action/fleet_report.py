@@ -37,6 +37,8 @@ class ActionModule(ControllerAction):
         "limit": {"type": "str"},
         "keep_run_dir": {"type": "bool", "default": False},
         "waivers": {"type": "raw"},
+        "history": {"type": "bool", "default": True},
+        "history_url": {"type": "str"},
     }
 
     def _host_record(self, name: str, hostvars, args: dict):
@@ -100,14 +102,22 @@ class ActionModule(ControllerAction):
             resolved, records, outcomes,
             fleet.RunMeta(started_at=started_at, inventory=args["inventory"], limit=args["limit"]), elapsed)
         fleet_result = apply_waivers_option(fleet_result, args["waivers"])
+        # As `fleetcompat audit`: last known statuses before the reports are written, the run recorded after.
+        history = fleetcompat_module("history.recorder").AuditHistory(args["history_url"] or None) \
+            if args["history"] else None
+        if history is not None:
+            fleet_result = history.annotate(fleet_result)
         paths = report.write_reports(fleet_result, args["output_dir"], args["formats"])
+        if history is not None:
+            history.record(fleet_result)
+            history.close()
         if not args["keep_run_dir"]:
             rundir.remove(args["run_dir"])
         decision = gate.decide(fleet_result)
         # One line under the task, without a separate debug task (every task costs a fork per host).
         Display().display(f"fleetcompat: {', '.join(str(p) for p in paths.values())} "
                           f"({decision.word}: {decision.reason})")
-        return {
+        returned = {
             "changed": False,  # managed hosts are only read; reports on the controller are output, not state
             "result_file": str(paths.get("json", "")),
             "reports": {fmt: str(path) for fmt, path in paths.items()},
@@ -118,4 +128,8 @@ class ActionModule(ControllerAction):
             "compatible_hosts": {alias: [h.name for h in fleet_result.hosts
                                          if h.outcomes[alias].status is fleet.Status.COMPATIBLE]
                                  for alias in fleet_result.aliases()},
+            "history_run": history.run_id if history is not None else None,
         }
+        if history is not None and history.error is not None:  # the reports exist; the run must not pass quietly
+            returned.update(failed=True, msg=f"history: {fail_message(history.error)}; the reports were written")
+        return returned

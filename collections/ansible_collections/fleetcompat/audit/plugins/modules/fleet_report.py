@@ -74,6 +74,17 @@ options:
       - Covered cells get status C(waived), recorded in the fleet result with the entries applied; expired entries
         waive nothing and are named by the gate. See docs/reports.md.
     type: raw
+  history:
+    description: >-
+      Record the run in the history store and show unreachable hosts' last known status, as C(fleetcompat audit)
+      does. If the store cannot be used, the reports are still written and the task fails.
+    type: bool
+    default: true
+  history_url:
+    description: >-
+      History store (C(sqlite:///PATH), C(postgresql://...)); default C($FLEETCOMPAT_HISTORY), else
+      C($XDG_DATA_HOME/fleetcompat/history.db) on the controller.
+    type: str
 attributes:
   check_mode:
     description: >-
@@ -142,4 +153,9 @@ compatible_hosts:
   returned: always
   type: dict
   sample: {x86-64-v3: [node1, node2]}
+history_run:
+  description: The run's id in the history store (null when O(history=false) or recording failed).
+  returned: always
+  type: int
+  sample: 42
 """
