@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from fleetcompat._format.style import use_colour
+from fleetcompat.cli.history import BASELINE_HELP, add_history_arguments, load_baseline
 from fleetcompat.drift import diff_results
 from fleetcompat.drift.render.json import DriftJsonFormat
 from fleetcompat.drift.render.markdown import DriftMarkdownFormat
@@ -26,16 +27,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "new, spec changes, unreachable hosts), hosts and images added or removed, spec digest changes. Exit 0 no "
         "regressions, 1 a compatible (or waived) cell became incompatible, 2 bad input.",
     )
-    p.add_argument("old", metavar="OLD.json", help="the baseline fleet result")
+    p.add_argument("old", metavar="OLD.json", help=f"the baseline fleet result; {BASELINE_HELP}")
     p.add_argument("new", metavar="NEW.json", help="the fleet result to compare with it")
     p.add_argument("--markdown", metavar="FILE", help="Markdown summary ('-': standard output)")
     p.add_argument("--json", metavar="FILE", help="every changed cell with its causes ('-': standard output)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal summary")
+    add_history_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    drift = diff_results(FleetResult.load(args.old), FleetResult.load(args.new))
+    new = FleetResult.load(args.new)
+    drift = diff_results(load_baseline(args.old, new, args.history), new)
     outputs = {path: fmt for path, fmt in ((args.markdown, DriftMarkdownFormat()), (args.json, DriftJsonFormat()))
                if path}
     if args.markdown and args.markdown == args.json:

@@ -134,6 +134,9 @@ def with_expired_waivers(decision: Decision, result: FleetResult, aliases: Itera
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    # Imported here: the gate decision is imported by renderers, which must not load the history store.
+    from fleetcompat.cli.history import BASELINE_HELP, add_history_arguments
+
     p = subparsers.add_parser(
         "gate",
         help="decide a deployment from a fleet result (exit 0 pass, 1 incompatible, 2 undecidable)",
@@ -151,10 +154,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--waivers", metavar="FILE",
                    help="waivers YAML: covered cells are `waived` and pass; expired waivers are named")
     p.add_argument("--baseline", metavar="OLD.json",
-                   help="an earlier fleet result: gate on the hosts that leave each image's eligible set since then")
+                   help="an earlier fleet result: gate on the hosts that leave each image's eligible set since then "
+                   "(" + BASELINE_HELP + ")")
     p.add_argument("--max-new-incompatible", type=Threshold.parse, metavar="N|PCT%",
                    help="with --baseline: at most N hosts (or PCT%% of those eligible in the baseline) may become "
                    "incompatible per image (default 0)")
+    add_history_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -169,9 +174,10 @@ def run(args: argparse.Namespace) -> int:
             raise FleetcompatError(f"--require {alias}: no such image (images: {', '.join(result.aliases())})",
                                    where=args.result)
     if args.baseline:
+        from fleetcompat.cli.history import load_baseline
         from fleetcompat.drift.gate import decide_against_baseline  # here: it builds on this module's decisions
 
-        decision = decide_against_baseline(result, FleetResult.load(args.baseline), args.require,
+        decision = decide_against_baseline(result, load_baseline(args.baseline, result, args.history), args.require,
                                            args.max_new_incompatible or Threshold(0, False), args.min_compatible,
                                            args.allow_unreachable)
     else:

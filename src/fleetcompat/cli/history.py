@@ -32,6 +32,25 @@ def add_history_arguments(parser: argparse._ActionsContainer, *, optional: bool 
                             help="do not record this run nor look up unreachable hosts' last known status")
 
 
+BASELINE_HELP = "'last': the latest run in the history store (--history) that started before this result"
+
+
+def load_baseline(value: str, result: FleetResult, history_url: str | None) -> FleetResult:
+    """A baseline named on the command line: a fleet result file, or `last`, the latest recorded run that started
+    before `result` (`audit` records its own run, which must not be its own baseline)."""
+    if value != LAST:
+        return FleetResult.load(value)
+    store = open_store(history_url)
+    try:
+        baseline = store.last(before=result.run.started_at)
+    finally:
+        store.close()
+    if baseline is None:
+        raise HistoryError(f"--baseline last: the history store has no run that started before this result "
+                           f"({result.run.started_at}); record one with `fleetcompat audit` or `history record`")
+    return baseline
+
+
 def _run_id(text: str) -> int | str:
     if text == LAST:
         return LAST

@@ -16,6 +16,7 @@ from fleetcompat._format.prometheus import PrometheusFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli.gate import decide
+from fleetcompat.cli.history import BASELINE_HELP, add_history_arguments, load_baseline
 from fleetcompat.drift import diff_results
 from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
 from fleetcompat.files import STDOUT, write_file, write_files
@@ -43,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--exit-zero", action="store_true", help="exit 0 after rendering, whatever the verdict")
     p.add_argument("--waivers", metavar="FILE", help="waivers YAML: covered cells are shown (and pass) as waived")
     p.add_argument("--baseline", metavar="OLD.json",
-                   help="an earlier fleet result: the HTML marks and filters the cells changed since then")
+                   help="an earlier fleet result: the HTML marks and filters the cells changed since then ("
+                   + BASELINE_HELP + ")")
+    add_history_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     result = FleetResult.load(args.result)
     if args.waivers:
         result = apply_waivers_file(result, args.waivers)
-    drift = diff_results(FleetResult.load(args.baseline), result) if args.baseline else None
+    drift = diff_results(load_baseline(args.baseline, result, args.history), result) if args.baseline else None
     decision = decide(result)
     verdict = f"gate: {decision.word}: {decision.reason}"
     render = {

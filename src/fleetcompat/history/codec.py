@@ -44,6 +44,11 @@ def epoch(started_at: str) -> float:
     return when.timestamp()
 
 
+# The run_images columns of hosts by status, in their SQL order.
+IMAGE_COLUMNS = (Status.COMPATIBLE, Status.INCOMPATIBLE, Status.UNREACHABLE, Status.ERROR, Status.NO_SPEC,
+                 Status.WAIVED)
+
+
 def encode(result: FleetResult) -> EncodedRun:
     aliases = result.aliases()
     outcome_index: dict[Outcome, int] = {}
@@ -72,13 +77,13 @@ def encode(result: FleetResult) -> EncodedRun:
             groups = groups_text[host.groups] = json.dumps(host.groups, ensure_ascii=False)
         host_rows.append((position, host.name, str(host.status), host.reason, groups, host.profile, ",".join(cells)))
     # The document's head (schema, run, images) as the fleet result encodes it; hosts are rows instead.
-    head = FleetResult(result.run, result.images, []).to_dict()
+    head = FleetResult(result.run, result.images, [], result.waivers).to_dict()
     head["profiles"] = profiles
     head["outcomes"] = [outcome_to_dict(o) for o in outcome_index]
     del head["hosts"]
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
     image_rows = [(position, image.alias, image.reference, image.spec_digest,
-                   *(counts[image.alias][s] for s in Status))
+                   *(counts[image.alias][s] for s in IMAGE_COLUMNS))
                   for position, image in enumerate(result.images)]
     return EncodedRun(
         started_at=result.run.started_at, started_epoch=epoch(result.run.started_at), aliases=aliases,

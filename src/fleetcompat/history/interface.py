@@ -44,6 +44,7 @@ class TrendPoint:
     unreachable: int
     error: int
     no_spec: int
+    waived: int
 
     @property
     def share(self) -> float | None:

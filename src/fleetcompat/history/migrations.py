@@ -78,6 +78,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "postgresql": (_RUNS.format(id="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", real="DOUBLE PRECISION",
                                     blob="BYTEA"), *_COMMON),
     }),
+    # Waivers (issue 12) added the cell status `waived`; runs recorded before have none.
+    Migration(2, "waived cells per image", {
+        dialect: ("ALTER TABLE run_images ADD COLUMN waived INTEGER NOT NULL DEFAULT 0",)
+        for dialect in ("sqlite", "postgresql")
+    }),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -96,7 +96,7 @@ class SqlHistoryStore:
             cursor = self._db.cursor()
             cursor.executemany(self._sql(
                 "INSERT INTO run_images (run_id, position, alias, reference, spec_digest, compatible, incompatible, "
-                "unreachable, error, no_spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                "unreachable, error, no_spec, waived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                 [(run_id, *row) for row in run.image_rows])
             cursor.executemany(self._sql(
                 "INSERT INTO run_hosts (run_id, position, name, status, reason, groups, profile, cells) "
@@ -143,7 +143,7 @@ class SqlHistoryStore:
         with self._transaction():
             rows = self._rows(
                 "SELECT r.id, r.started_at, i.alias, i.spec_digest, r.hosts, i.compatible, i.incompatible, "
-                "i.unreachable, i.error, i.no_spec FROM run_images i JOIN runs r ON r.id = i.run_id"
+                "i.unreachable, i.error, i.no_spec, i.waived FROM run_images i JOIN runs r ON r.id = i.run_id"
                 + (" WHERE " + " AND ".join(where) if where else "")
                 + " ORDER BY r.started_epoch, r.id, i.position", params)
         return [TrendPoint(*row) for row in rows]
