@@ -61,3 +61,27 @@ def test_prometheus_file_is_never_written_over_a_fifo(tmp_path: Path, capsys) ->
     assert main(["report", str(source), "--prometheus", str(target), "--quiet"]) == 2
     assert "exists and is a FIFO" in capsys.readouterr().err
     assert target.is_fifo()
+
+
+def test_waiver_metrics(tmp_path: Path, capsys) -> None:
+    """Per waiver: when it stops applying and what it waived; how many have expired (alert before they lapse)."""
+    source = tmp_path / "result.json"
+    mini_fleet({"a": GOOD, "c": BAD, "d": BAD}, {"app": spec_text()}).dump(source)
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n"
+        "- {image: app, hosts: [c], justification: kernel rollout, owner: 'ops \"team\"', expires: 2099-01-31,"
+        " ticket: OPS-1}\n"
+        "- {image: app, hosts: [d], justification: old, owner: ops, expires: 2020-01-31}\n")
+    out = tmp_path / "fleetcompat.prom"
+    assert main(["report", str(source), "--waivers", str(waivers), "--prometheus", str(out), "--quiet",
+                 "--exit-zero"]) == 0
+    metrics = samples(out.read_text())
+    expiry = {labels["hosts"]: (labels, value)
+              for labels, value in metrics["fleetcompat_waiver_expiry_timestamp_seconds"]}
+    assert expiry["c"][1] == datetime.datetime(2099, 2, 1, tzinfo=datetime.UTC).timestamp()
+    assert expiry["c"][0]["owner"] == 'ops "team"' and expiry["c"][0]["ticket"] == "OPS-1"
+    assert expiry["d"][1] == datetime.datetime(2020, 2, 1, tzinfo=datetime.UTC).timestamp()
+    cells = {labels["hosts"]: value for labels, value in metrics["fleetcompat_waiver_cells"]}
+    assert cells == {"c": 1, "d": 1}  # the expired one counts the cell it would have waived
+    assert metrics["fleetcompat_waivers_expired"] == [({}, 1)]
