@@ -5,7 +5,9 @@ they were chosen from). A user who needs more sets the environment variable name
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fleetcompat.errors import FleetcompatError
 
@@ -44,3 +46,24 @@ RESULT_BYTES = Limit("FLEETCOMPAT_MAX_RESULT_BYTES", 1024 * MiB, "a fleet result
 YAML_ALIAS_NODES = Limit("FLEETCOMPAT_MAX_YAML_ALIAS_NODES", 100_000, "nodes that YAML aliases and merges may add")
 NESTING_DEPTH = 64  # the deepest legitimate document (a NodeFeature List of instance features) is 9 levels
 
+# Everything a host says about itself (its hardware summary, the values shown for failing expressions and in
+# remediation hints, why it failed) is copied into every report: values longer than HOST_TEXT_LIMIT characters
+# (reasons: REASON_LIMIT) are cut there with a marker saying how long they were.
+HOST_TEXT_LIMIT = 256
+REASON_LIMIT = 1024  # messages name paths, hosts and images
+
+
+def cap_text(text: str, limit: int = HOST_TEXT_LIMIT) -> str:
+    """`text` cut to `limit` characters plus `… (N characters)` when longer."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def cap_strings(value: Any, limit: int = HOST_TEXT_LIMIT) -> Any:
+    """`value` (JSON-like: mappings, lists, tuples, scalars) with every string, keys included, capped."""
+    if isinstance(value, str):
+        return cap_text(value, limit)
+    if isinstance(value, Mapping):
+        return {cap_strings(k, limit): cap_strings(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(cap_strings(v, limit) for v in value)
+    return value

@@ -12,8 +12,8 @@ from fleetcompat.features.model import Features
 from fleetcompat.files import write_files
 from fleetcompat.fleet import resolve
 from fleetcompat.fleet.evaluate import Outcome
-from fleetcompat.fleet.isolate import REASON_LIMIT, cap_strings, cap_text
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
+from fleetcompat.limits import REASON_LIMIT, cap_strings, cap_text
 from fleetcompat.results.fleet import (
     FleetResult,
     FleetResultBuilder,
@@ -72,7 +72,7 @@ def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
 
 
 def _capped(outcome: Cell) -> Cell:
-    """The outcome with the host values it shows for failing expressions capped (`isolate.HOST_TEXT_LIMIT`)."""
+    """The outcome with the host values it shows for failing expressions capped (`limits.HOST_TEXT_LIMIT`)."""
     failing = tuple(replace(rule, terms=tuple(
         replace(term, expressions=tuple(replace(e, actual=cap_strings(e.actual)) for e in term.expressions))
         for term in rule.terms)) for rule in outcome.failing)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from fleetcompat.limits import cap_text
 from fleetcompat.results.model import actual_in_words
 
 if TYPE_CHECKING:
@@ -93,6 +94,11 @@ def requirement(op: str, values: Sequence[str]) -> str:
     return "present (any value)"  # the empty op matches anything the host has
 
 
+def _shown(expression: FailingExpression) -> str:
+    """What the host has, in words, capped: a hint must not carry a host's 50 MB value into every report."""
+    return cap_text(actual_in_words(expression.actual, expression.evaluated, max_names=4))
+
+
 def _host(expression: FailingExpression, feature_present: bool) -> str:
     if not feature_present:
         return "host: feature not reported"
@@ -100,7 +106,7 @@ def _host(expression: FailingExpression, feature_present: bool) -> str:
         return "host: absent"
     if expression.actual == "(flag)":
         return "host: present"
-    return f"host {actual_in_words(expression.actual, expression.evaluated, max_names=4)}"
+    return f"host {_shown(expression)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +270,7 @@ def hint_for(term: FailingTerm, expression: FailingExpression) -> Hint:
             text = f"{topic.noun}{expression.element} {want} ({host})"
         elif term.instance_count:
             text = f"a {topic.noun} with {expression.element} {want} (closest of {term.instance_count}: " \
-                   f"{actual_in_words(expression.actual, expression.evaluated, max_names=4)})"
+                   f"{_shown(expression)})"
         elif not term.feature_present and term.feature.lower() == topic.noun:
             text = f"{term.feature}.{expression.element} {want} ({host})"
         else:
