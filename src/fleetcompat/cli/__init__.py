@@ -1,7 +1,8 @@
 """The `fleetcompat` command line: one module per verb, each exposing `register(subparsers)`.
 
 Verbs: `validate` one host, `spec lint`, `gather`, `discover`/`attach` (registry), `audit` a fleet, `report`
-renders a result, `gate` decides. Exit codes everywhere: 0 compatible, 1 incompatible, 2 error.
+renders a result, `gate` decides, `merge` combines results. Exit codes everywhere: 0 compatible, 1 incompatible,
+2 error.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ COMMANDS = {
     "audit": "fleetcompat.cli.audit",
     "report": "fleetcompat.cli.report",
     "gate": "fleetcompat.cli.gate",
+    "merge": "fleetcompat.cli.merge",
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -74,17 +75,34 @@ class FleetResultError(FleetcompatError):
 
 
 @dataclass(frozen=True, slots=True)
+class RunPart:
+    """One run a merged result was combined from (`fleetcompat merge`): where and when it ran, what it covered."""
+
+    source: str  # the part's file as given to merge
+    started_at: str
+    duration_s: float | None
+    tool_version: str
+    controller: str | None
+    inventory: str | None
+    limit: str | None
+    hosts: int  # hosts this part contributed to the merged result
+    superseded: tuple[str, ...] = ()  # hosts of this part replaced by a newer part's entry
+
+
+@dataclass(frozen=True, slots=True)
 class RunMeta:
     started_at: str  # RFC 3339, UTC
     duration_s: float | None = None  # None: the builder fills in the time since it was created
     tool_version: str = __version__
     inventory: str | None = None
     limit: str | None = None
+    controller: str | None = None  # the host the run was made on
+    parts: tuple[RunPart, ...] = ()  # a merged result: every run it combines (HostResult.part indexes them)
 
     @classmethod
     def now(cls, *, inventory: str | None = None, limit: str | None = None) -> RunMeta:
         started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return cls(started_at=started, inventory=inventory, limit=limit)
+        return cls(started_at=started, inventory=inventory, limit=limit, controller=socket.gethostname())
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +231,7 @@ class HostResult:
     profile: str | None  # hardware-profile key: identical hardware (as the audited specs see it) = same key
     summary: dict[str, Any] | None  # the gatherer's free-form hardware summary
     outcomes: dict[str, Outcome]  # image alias -> outcome, for every image in the run
+    part: int | None = None  # merged results: index into run.parts of the run this entry comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,17 +525,31 @@ def _encode(result: FleetResult) -> dict[str, Any]:
         if host.profile is not None and host.profile not in profiles:
             profiles[host.profile] = {"summary": host.summary}
         hosts.append({"name": host.name, "groups": list(host.groups), "status": str(host.status),
-                      "reason": host.reason, "profile": host.profile, "images": cells})
+                      "reason": host.reason, "profile": host.profile, "images": cells,
+                      **({"part": host.part} if host.part is not None else {})})
     run = result.run
     return {
         "schema": SCHEMA_ID,
         "run": {"startedAt": run.started_at, "durationSeconds": run.duration_s,
-                "tool": f"fleetcompat {run.tool_version}", "inventory": run.inventory, "limit": run.limit},
+                "tool": f"fleetcompat {run.tool_version}", "inventory": run.inventory, "limit": run.limit,
+                **({"controller": run.controller} if run.controller is not None else {}),
+                **({"parts": [_encode_part(p) for p in run.parts]} if run.parts else {})},
         "images": [_encode_image(i) for i in result.images],
         "profiles": profiles,
         "outcomes": [outcome_to_dict(o) for o in outcome_index],
         "hosts": hosts,
     }
+
+
+def _encode_part(part: RunPart) -> dict[str, Any]:
+    return {"source": part.source, "startedAt": part.started_at, "durationSeconds": part.duration_s,
+            "tool": f"fleetcompat {part.tool_version}", "controller": part.controller, "inventory": part.inventory,
+            "limit": part.limit, "hosts": part.hosts, "superseded": list(part.superseded)}
+
+
+def _decode_part(doc: dict[str, Any]) -> RunPart:
+    return RunPart(doc["source"], doc["startedAt"], doc["durationSeconds"], doc["tool"].removeprefix("fleetcompat "),
+                   doc["controller"], doc["inventory"], doc["limit"], doc["hosts"], tuple(doc["superseded"]))
 
 
 def _encode_image(image: ImageInfo) -> dict[str, Any]:
@@ -575,7 +608,8 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
     run_doc = doc["run"]
     tool = run_doc["tool"]
     run = RunMeta(run_doc["startedAt"], run_doc["durationSeconds"], tool.removeprefix("fleetcompat "),
-                  run_doc["inventory"], run_doc["limit"])
+                  run_doc["inventory"], run_doc["limit"], run_doc.get("controller"),
+                  tuple(_decode_part(p) for p in run_doc.get("parts", ())))
     images = [
         ImageInfo(i["alias"], i["reference"], i["digest"], i["specDigest"], i["specSource"],
                   SpecStatus(i["specStatus"]), i["specError"], tuple(i["tags"]), _decode_sets(i["sets"]),
@@ -601,6 +635,8 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
                                    where=at)
         if h["profile"] is not None and h["profile"] not in profiles:
             raise FleetResultError(f"unknown profile {h['profile']!r}", where=at)
+        if h.get("part") is not None and h["part"] >= len(run.parts):
+            raise FleetResultError(f"part {h['part']} does not exist ({len(run.parts)} parts in run.parts)", where=at)
         cells = {}
         for alias in aliases:
             index = h["images"][alias]
@@ -610,7 +646,7 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
             cells[alias] = outcomes[index]
         summary = profiles[h["profile"]]["summary"] if h["profile"] is not None else None
         hosts.append(HostResult(h["name"], tuple(h["groups"]), HostStatus(h["status"]), h["reason"], h["profile"],
-                                summary, cells))
+                                summary, cells, h.get("part")))
     return FleetResult(run, images, hosts)
 
 
