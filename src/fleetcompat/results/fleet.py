@@ -516,12 +516,18 @@ def profile_key(summary: Mapping[str, Any] | None, features: Features | None,
 
 def _encode(result: FleetResult) -> dict[str, Any]:
     outcome_index: dict[Outcome, int] = {}
+    # Hosts share outcome objects; hashing a frozen dataclass walks all its failing rules every time, so each
+    # object is hashed once (a merged result holds equal outcomes from several parts as distinct objects).
+    index_by_id: dict[int, int] = {}
     profiles: dict[str, dict[str, Any]] = {}
     hosts = []
     for host in result.hosts:
         cells = {}
         for alias, outcome in host.outcomes.items():
-            cells[alias] = outcome_index.setdefault(outcome, len(outcome_index))
+            index = index_by_id.get(id(outcome))
+            if index is None:
+                index = index_by_id[id(outcome)] = outcome_index.setdefault(outcome, len(outcome_index))
+            cells[alias] = index
         if host.profile is not None and host.profile not in profiles:
             profiles[host.profile] = {"summary": host.summary}
         hosts.append({"name": host.name, "groups": list(host.groups), "status": str(host.status),
