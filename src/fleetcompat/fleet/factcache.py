@@ -7,16 +7,15 @@ schema-versioned payload), so it is read through Ansible's cache plugin rather t
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
-from fleetcompat.errors import FeaturesError, FleetcompatError
-from fleetcompat.features.load import parse_features_document
+from fleetcompat.errors import FleetcompatError
+from fleetcompat.fleet.cachedfacts import record_from_facts
 from fleetcompat.fleet.report import HostRecord
 from fleetcompat.results.fleet import HostStatus
 
-FEATURES_FACT = "node_features"
-SUMMARY_FACT = "node_features_summary"
 DEFAULT_TIMEOUT = 86400  # Ansible's fact_caching_timeout default; 0 = entries never expire
 
 
@@ -43,16 +42,7 @@ def _host(cache: Any, name: str, directory: str) -> HostRecord:
         return HostRecord(name, HostStatus.ERROR, "fact cache entry expired (older than the cache timeout)")
     except Exception as exc:  # Ansible raises its own error types for damaged entries
         return HostRecord(name, HostStatus.ERROR, f"fact cache entry unreadable: {exc}")
-    features = facts.get(FEATURES_FACT)
-    if features is None:
-        return HostRecord(name, HostStatus.ERROR,
-                          f"no {FEATURES_FACT} fact cached (gather with fleetcompat.audit.node_features)")
-    try:
-        parsed = parse_features_document(features, f"{directory}: {name}: {FEATURES_FACT}")
-    except FeaturesError as exc:
-        return HostRecord(name, HostStatus.ERROR, str(exc))
-    summary = facts.get(SUMMARY_FACT)
-    return HostRecord(name, HostStatus.OK, None, parsed, dict(summary) if isinstance(summary, dict) else None)
+    return record_from_facts(name, facts, directory, datetime.datetime.now(datetime.UTC))
 
 
 def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[HostRecord]:
