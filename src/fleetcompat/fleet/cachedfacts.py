@@ -1,6 +1,7 @@
 """One host's record from its cached facts, for the report stage that contacts no host.
 
-The gather stage (`playbooks/gather.yml`) leaves per host, as cacheable facts: `node_features` and
+The gather stage (`playbooks/gather.yml`) leaves per host, as cacheable facts: `node_features_packed` (the
+features as one compact string, `fleetcompat.hostfeatures.packed`; `node_features` when gathered unpacked) and
 `node_features_summary` when gathering worked, and always `fleetcompat_gathered`, what the last attempt found:
 `{"at": RFC 3339, "status": "ok" | "unreachable" | "error", "reason": str, "featuresAt": RFC 3339 | null}`
 (`featuresAt`: when the cached features were gathered). The last attempt decides the host's status, so a host
@@ -17,10 +18,14 @@ from typing import Any
 
 from fleetcompat.errors import FeaturesError
 from fleetcompat.features.load import parse_features_document
+from fleetcompat.features.model import Features
 from fleetcompat.fleet.report import HostRecord
+from fleetcompat.hostfeatures.packed import PackedFeaturesError, unpack
+from fleetcompat.limits import FEATURES_BYTES
 from fleetcompat.results.fleet import HostStatus
 
 FEATURES_FACT = "node_features"
+PACKED_FACT = "node_features_packed"
 SUMMARY_FACT = "node_features_summary"
 GATHERED_FACT = "fleetcompat_gathered"
 NEVER_GATHERED = ("no cached facts: never gathered, or the cache entry expired "
@@ -49,26 +54,45 @@ def age(value: Any, now: datetime.datetime) -> str:
     return f"{value} ({seconds} s ago)"
 
 
+def _packed_features(packed: Any, where: str, seen: dict[str, Features]) -> Features:
+    """Unpacked and checked once per distinct packed value (`seen`: per run; identical hosts share one)."""
+    features = seen.get(packed) if isinstance(packed, str) else None
+    if features is None:
+        try:
+            document = unpack(packed, FEATURES_BYTES.value())
+        except PackedFeaturesError as exc:
+            raise FeaturesError(str(exc), where=where) from None
+        features = seen[packed] = parse_features_document(document, where)
+    return features
+
+
 def record_from_facts(name: str, facts: Mapping[str, Any] | None, where: str, now: datetime.datetime,
-                      groups: Sequence[str] = ()) -> HostRecord:
-    """The host as its cached facts describe it; never dropped (no facts: `unreachable`, nothing is known)."""
+                      groups: Sequence[str] = (), seen: dict[str, Features] | None = None) -> HostRecord:
+    """The host as its cached facts describe it; never dropped (no facts: `unreachable`, nothing is known).
+    `seen`: packed features already unpacked in this run."""
     if not facts:
         return HostRecord(name, HostStatus.UNREACHABLE, NEVER_GATHERED, groups=tuple(groups))
-    features = facts.get(FEATURES_FACT)
+    packed = facts.get(PACKED_FACT)
+    features = packed if packed is not None else facts.get(FEATURES_FACT)
     attempt = facts.get(GATHERED_FACT)
     if isinstance(attempt, Mapping) and attempt.get("status") in (HostStatus.UNREACHABLE, HostStatus.ERROR):
         known = (f"features cached from {age(attempt.get('featuresAt'), now)}" if features is not None
                  else "no features cached")
-        reason = str(attempt.get("reason") or attempt["status"]).strip().splitlines()[0][:500]
-        return HostRecord(name, HostStatus(attempt["status"]),
-                          f"{reason} (last gather attempt {age(attempt.get('at'), now)}; {known})",
+        status = HostStatus(attempt["status"])
+        reason = (str(attempt.get("reason") or "").strip().splitlines() or [str(status)])[0][:500]
+        if status is HostStatus.ERROR:
+            reason = f"gathering failed: {reason}"
+        return HostRecord(name, status, f"{reason} (last gather attempt {age(attempt.get('at'), now)}; {known})",
                           groups=tuple(groups))
     if features is None:
         return HostRecord(name, HostStatus.ERROR,
                           f"no {FEATURES_FACT} fact cached (gather with fleetcompat.audit.node_features)",
                           groups=tuple(groups))
     try:
-        parsed = parse_features_document(features, f"{where}: {name}: {FEATURES_FACT}")
+        if packed is not None:
+            parsed = _packed_features(packed, f"{where}: {name}: {PACKED_FACT}", {} if seen is None else seen)
+        else:
+            parsed = parse_features_document(features, f"{where}: {name}: {FEATURES_FACT}")
     except FeaturesError as exc:
         return HostRecord(name, HostStatus.ERROR, str(exc), groups=tuple(groups))
     summary = facts.get(SUMMARY_FACT)

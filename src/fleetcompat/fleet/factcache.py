@@ -35,14 +35,14 @@ def _open_cache(directory: str, prefix: str, timeout: int) -> Any:
     return cache_loader.get("ansible.builtin.jsonfile", _uri=directory, _prefix=prefix, _timeout=timeout)
 
 
-def _host(cache: Any, name: str, directory: str) -> HostRecord:
+def _host(cache: Any, name: str, directory: str, seen: dict) -> HostRecord:
     try:
         facts = cache.get(name)
     except KeyError:
         return HostRecord(name, HostStatus.ERROR, "fact cache entry expired (older than the cache timeout)")
     except Exception as exc:  # Ansible raises its own error types for damaged entries
         return HostRecord(name, HostStatus.ERROR, f"fact cache entry unreadable: {exc}")
-    return record_from_facts(name, facts, directory, datetime.datetime.now(datetime.UTC))
+    return record_from_facts(name, facts, directory, datetime.datetime.now(datetime.UTC), seen=seen)
 
 
 def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[HostRecord]:
@@ -53,4 +53,5 @@ def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIM
         raise FactCacheError("no hosts in the fact cache (set fact_caching = jsonfile and "
                              "fact_caching_connection to this directory, then run playbooks/audit.yml)",
                              where=directory)
-    return [_host(cache, name, directory) for name in names]
+    seen: dict = {}  # packed features already unpacked
+    return [_host(cache, name, directory, seen) for name in names]

@@ -45,6 +45,7 @@ class ActionModule(ControllerAction):
         now = datetime.datetime.now(datetime.UTC)
         hostvars = task_vars.get("hostvars", {})
         records = []
+        seen: dict = {}  # packed features already unpacked: identical hosts are unpacked and checked once
         for name in dict.fromkeys(args["hosts"]):
             # As stored, not templated: each host's cached facts are data, and templating 50-100 KB per host
             # would cost more than evaluating the fleet.
@@ -54,7 +55,8 @@ class ActionModule(ControllerAction):
                 continue
             facts = variables.get("ansible_facts")
             records.append(cached.record_from_facts(name, facts if isinstance(facts, Mapping) else None,
-                                                    "fact cache", now, plain(variables.get("group_names") or [])))
+                                                    "fact cache", now, plain(variables.get("group_names") or []),
+                                                    seen))
         entries = image_entries(args["images"])
         result, _ = audit.audit_hosts(entries, registry_options(args["registry"], entries), records, run, started)
         paths = report.write_reports(result, args["output_dir"], args["formats"])
