@@ -3,6 +3,10 @@
 Sections (all by default, or pick with --only):
   merge   10 parts × 1,000 hosts (AWX slices of one 10,000-host × 20-image fleet) merged with `fleetcompat merge`,
           next to loading the same fleet as one file; goal merge <= 2 s.
+  cache   the report stage from the fact cache: 10,000 cached hosts (each one of the real hwloc trees of
+          /work/shared/fixtures/hwloc, gathered by the real gatherer, written through Ansible's own jsonfile cache
+          plugin) × 20 images: `ansible-playbook playbooks/report.yml` next to `fleetcompat audit --facts-cache`;
+          wall time (goal <= 10 s) and peak RSS; and the size of one host's cached facts.
 
 Each line prints the measured time next to its goal as a ratio (<= 1.0 meets it). Timings are wall-clock on this
 machine, measured side by side in one run.
@@ -15,10 +19,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
+import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "merge"))
@@ -26,9 +36,12 @@ sys.path.insert(0, str(ROOT / "tests" / "merge"))
 from merge_parts import build_fleet, cells, slices, write_parts  # noqa: E402
 
 from fleetcompat.cli import main  # noqa: E402
-from fleetcompat.results.fleet import FleetResult  # noqa: E402
+from fleetcompat.results.fleet import FleetResult, HostStatus  # noqa: E402
 
 MERGE_GOAL_S = 2.0
+REPORT_STAGE_GOAL_S = 10.0
+HWLOC = Path("/work/shared/fixtures/hwloc")
+BIN = Path(sys.executable).parent
 
 
 def timed(fn):
@@ -62,7 +75,89 @@ def bench_merge(args: argparse.Namespace, work: Path) -> None:
           f"vs one load {merge_s / load_s:.2f}×")
 
 
-SECTIONS = {"merge": bench_merge}
+def hwloc_features(work: Path) -> list[tuple[dict, dict]]:
+    """(features, summary) of every hwloc capture, gathered by the real gatherer below the extracted tree."""
+    from fleetcompat.hostfeatures import gather
+    from fleetcompat.hostfeatures.summary import summarize
+
+    out = []
+    for tarball in sorted(HWLOC.glob("*.tar.bz2")):
+        dest = work / "hwloc" / tarball.name.removesuffix(".tar.bz2")
+        with tarfile.open(tarball) as tar:
+            tar.extractall(dest, filter="data")
+        (root,) = [p for p in dest.iterdir() if p.is_dir()]
+        features, _ = gather(str(root), use_udev=False)
+        out.append((features, summarize(features)))
+    return out
+
+
+def child_run(argv: list, env: dict) -> tuple[str, int, float, float]:
+    """(output, exit code, wall seconds, the child's own peak RSS in MiB)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(a) for a in argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return output, proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def bench_cache(args: argparse.Namespace, work: Path) -> None:
+    from ansible.plugins.loader import cache_loader, init_plugin_loader
+
+    from fleetcompat.hostfeatures import gather
+    from fleetcompat.hostfeatures.packed import pack
+
+    here = gather("/", use_udev=False)[0]
+    trees = hwloc_features(work)
+    packed = [(pack(f), summary) for f, summary in trees]
+    cache_dir = work / "facts"
+    init_plugin_loader()
+    cache = cache_loader.get("ansible.builtin.jsonfile", _uri=str(cache_dir), _prefix="", _timeout=0)
+    names = [f"host-{n:05d}" for n in range(args.hosts)]
+    started = time.perf_counter()
+    for n, name in enumerate(names):
+        features, summary = packed[n % len(packed)]
+        cache.set(name, {"node_features_packed": features, "node_features_summary": summary,
+                         "fleetcompat_gathered": {"at": "2026-05-04T10:00:00Z", "status": "ok", "reason": "",
+                                                  "featuresAt": "2026-05-04T10:00:00Z"}})
+    fill_s = time.perf_counter() - started
+    sizes = sorted(len(json.dumps(f, separators=(",", ":"))) for f, _ in trees)
+    here_plain, here_packed = len(json.dumps(here, separators=(",", ":"))), len(pack(here))
+    entries = sorted(p.stat().st_size for p in cache_dir.iterdir())
+    specs = sorted((ROOT / "examples" / "specs").glob("*.yaml"))
+    images = [{"alias": f"{spec.stem}-{i}", "spec": str(spec)} for i in range(args.images // len(specs) + 1)
+              for spec in specs][: args.images]
+    (work / "images.yml").write_text(yaml.safe_dump(images))
+    inventory = work / "fleet.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": dict.fromkeys(names),
+                                                 "vars": {"fleetcompat_images": images}}}))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_CACHE_PLUGIN": "jsonfile",
+           "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache_dir), "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "0",
+           "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    cli, cli_code, cli_s, cli_rss = child_run(
+        [BIN / "fleetcompat", "audit", "--facts-cache", cache_dir, "--facts-cache-timeout", "0",
+         "--images", work / "images.yml", "--output-dir", work / "cli", "-q", "--exit-zero"], env)
+    assert cli_code == 0, cli[-2000:]
+    stage, stage_code, stage_s, stage_rss = child_run(
+        [BIN / "ansible-playbook", "-i", inventory, "playbooks/report.yml", "-e", f"fleetcompat_report_dir={work}/r"],
+        env)
+    assert stage_code == 0, stage[-3000:]
+    result = FleetResult.load(work / "r" / "fleet-result.json")
+    assert len(result.hosts) == args.hosts and not result.host_status_counts()[HostStatus.ERROR]
+    print(f"report stage from the fact cache: {args.hosts} hosts ({len(trees)} hwloc trees) × {len(images)} images "
+          f"(cache written in {fill_s:.1f}s)")
+    print(f"  this machine's features: {here_plain / 1024:.1f} KiB compact JSON, packed {here_packed / 1024:.1f} KiB "
+          f"({1 - here_packed / here_plain:.0%} less)")
+    print(f"  hwloc trees' features: {sizes[0] / 1024:.1f}-{sizes[-1] / 1024:.1f} KiB compact JSON (median "
+          f"{sizes[len(sizes) // 2] / 1024:.1f}); packed cache entries {entries[0] / 1024:.1f}-"
+          f"{entries[-1] / 1024:.1f} KiB, {sum(entries) / 1024 / 1024:.0f} MiB in all")
+    print(f"  fleetcompat audit --facts-cache   wall {cli_s:6.2f}s  peak RSS {cli_rss:6.0f} MiB")
+    print(f"  ansible-playbook report.yml       wall {stage_s:6.2f}s  peak RSS {stage_rss:6.0f} MiB   goal <= "
+          f"{REPORT_STAGE_GOAL_S:.0f}s: ratio {stage_s / REPORT_STAGE_GOAL_S:.2f}")
+
+
+SECTIONS = {"merge": bench_merge, "cache": bench_cache}
 
 
 def main_bench() -> None:

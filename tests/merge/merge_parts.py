@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
 
-from fleet_synthetic import BAD, GOOD, build_fleet, mini_fleet, spec_text  # noqa: F401  (re-exported)
+from fleet_synthetic import BAD, GOOD, HOSTILE, build_fleet, mini_fleet, spec_text  # noqa: F401  (re-exported)
 
 from fleetcompat.results.fleet import FleetResult
 

@@ -338,6 +338,10 @@ class FleetResultBuilder:
         self._hosts: dict[str, HostResult] = {}
         self._feature_names: set[str] = set()
         self._interned: dict[Outcome, Outcome] = {}
+        # Identical hosts share one evaluation (FleetEvaluator) and often one Features object: convert or hash
+        # each once. Keyed by id, with the object kept alive next to its value so the id stays its own.
+        self._converted: dict[tuple[int, str | None], tuple[SpecEvaluation, Outcome]] = {}
+        self._projected: dict[int, tuple[Features, str]] = {}
 
     def add_image(self, alias: str, reference: str, *, spec: Spec | None = None, digest: str | None = None,
                   spec_digest: str | None = None, spec_source: str | None = None,
@@ -376,6 +380,7 @@ class FleetResultBuilder:
         if spec is None:
             return ()
         self._feature_names |= spec.feature_names()
+        self._projected.clear()  # projections are of the feature names known so far
         tag_list = [t for t in tags if t]
         return tuple(SetInfo(i, c.weight, c.tag, c.description) for i, c in enumerate(spec.compatibilities)
                      if not tag_list or c.tag in tag_list)
@@ -390,8 +395,16 @@ class FleetResultBuilder:
         if host_status is not HostStatus.OK and not reason:
             raise ValueError(f"host {name!r}: status {host_status} needs a reason")
         summary_dict = dict(summary) if summary is not None else None
-        profile = profile_key(summary_dict, features, self._feature_names)
+        profile = self._profile_key(summary_dict, features)
         self._hosts[name] = HostResult(name, tuple(groups), host_status, reason, profile, summary_dict, {})
+
+    def _profile_key(self, summary: dict[str, Any] | None, features: Features | None) -> str | None:
+        if features is None:
+            return profile_key(summary, None, self._feature_names)
+        known = self._projected.get(id(features))
+        if known is None:
+            known = self._projected[id(features)] = (features, features_projection(features, self._feature_names))
+        return _hash_profile(summary, known[1])
 
     def add_evaluation(self, host: str, image_alias: str, evaluation: SpecEvaluation, *,
                        platform: str | None = None) -> None:
@@ -402,7 +415,12 @@ class FleetResultBuilder:
                 entry is None or entry.status is not PlatformStatus.OK)):
             raise ValueError(f"image {image_alias!r} has no spec{f' for {platform}' if image.platforms else ''}; "
                              "nothing can have been evaluated")
-        self._set(host, image_alias, replace(outcome_from_evaluation(evaluation), platform=platform))
+        known = self._converted.get((id(evaluation), platform))
+        if known is None:
+            outcome = replace(outcome_from_evaluation(evaluation), platform=platform)
+            outcome = self._interned.setdefault(outcome, outcome)
+            known = self._converted[id(evaluation), platform] = (evaluation, outcome)
+        self._set(host, image_alias, known[1], interned=True)
 
     def add_error(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
         """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`, or the
@@ -423,7 +441,7 @@ class FleetResultBuilder:
             raise ValueError(f"unknown image {alias!r}; call add_image first")
         return image
 
-    def _set(self, host: str, image_alias: str, outcome: Outcome) -> None:
+    def _set(self, host: str, image_alias: str, outcome: Outcome, interned: bool = False) -> None:
         self._image(image_alias)
         target = self._hosts.get(host)
         if target is None:
@@ -432,7 +450,7 @@ class FleetResultBuilder:
             raise ValueError(f"host {host!r} is {target.status}; it has no per-image outcomes")
         if image_alias in target.outcomes:
             raise ValueError(f"host {host!r}, image {image_alias!r}: outcome added twice")
-        target.outcomes[image_alias] = self._interned.setdefault(outcome, outcome)
+        target.outcomes[image_alias] = outcome if interned else self._interned.setdefault(outcome, outcome)
 
     def build(self, duration_s: float | None = None) -> FleetResult:
         run = self._run
@@ -498,16 +516,25 @@ def profile_key(summary: Mapping[str, Any] | None, features: Features | None,
     """Hash of the hardware summary plus the host's values of the features the specs mention (16 hex digits)."""
     if summary is None and features is None:
         return None
+    return _hash_profile(summary, features_projection(features, feature_names) if features is not None else "{}")
+
+
+def features_projection(features: Features, feature_names: Iterable[str]) -> str:
+    """The host's values of the named features, as canonical JSON (the features part of a profile key)."""
     projection: dict[str, Any] = {}
-    if features is not None:
-        for name in sorted(set(feature_names)):
-            if name in features.flags:
-                projection[f"f:{name}"] = sorted(features.flags[name])
-            if name in features.attributes:
-                projection[f"a:{name}"] = features.attributes[name]
-            if name in features.instances:
-                projection[f"i:{name}"] = sorted(json.dumps(i, sort_keys=True) for i in features.instances[name])
-    canonical = json.dumps({"summary": summary, "features": projection}, sort_keys=True, default=str)
+    for name in sorted(set(feature_names)):
+        if name in features.flags:
+            projection[f"f:{name}"] = sorted(features.flags[name])
+        if name in features.attributes:
+            projection[f"a:{name}"] = features.attributes[name]
+        if name in features.instances:
+            projection[f"i:{name}"] = sorted(json.dumps(i, sort_keys=True) for i in features.instances[name])
+    return json.dumps(projection, sort_keys=True, default=str)
+
+
+def _hash_profile(summary: Mapping[str, Any] | None, projection: str) -> str:
+    # The same text as json.dumps({"summary": ..., "features": ...}, sort_keys=True): keys stay comparable.
+    canonical = f'{{"features": {projection}, "summary": {json.dumps(summary, sort_keys=True, default=str)}}}'
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
