@@ -7,6 +7,9 @@ Sections (all by default, or pick with --only):
           /work/shared/fixtures/hwloc, gathered by the real gatherer, written through Ansible's own jsonfile cache
           plugin) × 20 images: `ansible-playbook playbooks/report.yml` next to `fleetcompat audit --facts-cache`;
           wall time (goal <= 10 s) and peak RSS; and the size of one host's cached facts.
+  big     100,000 hosts × 50 images (a 10,000-host synthetic fleet, each host repeated under 10 names): result
+          JSON size and load+validate (goal <= 10 s), HTML size (goal <= 10 MB) and headless Chromium's time to an
+          interactive matrix (goal <= 2 s), compact JUnit size (goal <= 5 MB).
 
 Each line prints the measured time next to its goal as a ratio (<= 1.0 meets it). Timings are wall-clock on this
 machine, measured side by side in one run.
@@ -32,6 +35,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "merge"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from merge_parts import build_fleet, cells, slices, write_parts  # noqa: E402
 
@@ -157,7 +161,39 @@ def bench_cache(args: argparse.Namespace, work: Path) -> None:
           f"{REPORT_STAGE_GOAL_S:.0f}s: ratio {stage_s / REPORT_STAGE_GOAL_S:.2f}")
 
 
-SECTIONS = {"merge": bench_merge, "cache": bench_cache}
+def bench_big(args: argparse.Namespace, work: Path) -> None:
+    from dataclasses import replace
+
+    from report import browser_timing  # bench/report.py: the same Chromium measurement as for 10,000 hosts
+
+    from fleetcompat._format.html import HtmlFormat
+    from fleetcompat._format.junit import JunitFormat
+    from fleetcompat.cli.gate import decide
+
+    base, build_s = timed(lambda: build_fleet(10_000, 50, 200, unreachable=50, gather_errors=10))
+    hosts = [replace(h, name=f"{h.name}.r{r}") for r in range(10) for h in base.hosts]
+    fleet = replace(base, hosts=hosts)
+    path = work / "big.json"
+    fleet.dump(path)
+    loaded, load_s, load_cpu = cpu_timed(lambda: FleetResult.load(path))
+    html, html_s = timed(lambda: HtmlFormat().render(loaded, decide(loaded)))
+    (work / "big.html").write_text(html, encoding="utf-8")
+    junit, junit_s = timed(lambda: JunitFormat(compact=True).render(loaded))
+    browser = sorted(browser_timing(work / "big.html", 3))
+    in_page_ms, wall_s, filter_s = browser[len(browser) // 2]
+    mb = 1_000_000
+    print(f"big: {len(hosts)} hosts × {len(loaded.images)} images (base fleet built in {build_s:.1f}s)")
+    print(f"  result JSON {path.stat().st_size / mb:6.1f} MB   load+validate wall {load_s:5.2f}s cpu {load_cpu:5.2f}s"
+          f"   goal <= 10s: ratio {load_s / 10:.2f}")
+    print(f"  HTML        {len(html.encode()) / mb:6.2f} MB   rendered in {html_s:.2f}s   goal <= 10 MB: ratio "
+          f"{len(html.encode()) / (10 * mb):.2f}")
+    print(f"  chromium: navigation start -> matrix interactive {in_page_ms / 1000:.2f}s (median of 3; goal <= 2s: "
+          f"ratio {in_page_ms / 2000:.2f}); goto -> ready wall {wall_s:.2f}s; status filter {filter_s * 1000:.0f}ms")
+    print(f"  compact JUnit {len(junit.encode()) / mb:6.2f} MB   rendered in {junit_s:.2f}s   goal <= 5 MB: ratio "
+          f"{len(junit.encode()) / (5 * mb):.2f}")
+
+
+SECTIONS = {"merge": bench_merge, "cache": bench_cache, "big": bench_big}
 
 
 def main_bench() -> None:

@@ -80,8 +80,18 @@ def _testcases(suite: ET.Element, result: FleetResult, image: ImageInfo, failure
         _verdict(case, image, outcome, _reason(image, host, outcome), failure_texts)
 
 
+COMPACT_HOSTS_LISTED = 10  # per testcase; 100,000 hosts × 50 images listed in full would be 130 MB of names
+
+
+def _listed(names: list[str]) -> str:
+    more = len(names) - COMPACT_HOSTS_LISTED
+    return "\n".join(names[:COMPACT_HOSTS_LISTED]) + (f"\n… and {more} more (all of them: the fleet result)"
+                                                     if more > 0 else "")
+
+
 def _compact_testcases(suite: ET.Element, result: FleetResult, image: ImageInfo, failure_texts: dict) -> None:
-    """One testcase per hardware profile with one outcome (unreachable/error hosts: per status), hosts listed."""
+    """One testcase per hardware profile with one outcome (unreachable/error hosts: per status), with its host count
+    and the first hosts."""
     groups: dict[tuple, list[HostResult]] = {}
     for host in result.hosts:
         outcome = host.outcomes[image.alias]
@@ -93,14 +103,14 @@ def _compact_testcases(suite: ET.Element, result: FleetResult, image: ImageInfo,
         case = ET.SubElement(suite, "testcase", name=xml_text(f"{what}: {len(hosts)} host{'s' * (len(hosts) != 1)}"),
                              classname=xml_text(f"fleetcompat.{image.alias}"))
         if outcome.status in (Status.UNREACHABLE, Status.ERROR):
-            reasons = [f"{h.name}: {_reason(image, h, outcome)}" for h in hosts]
-            _verdict(case, image, outcome, "\n".join(reasons), failure_texts)
+            _verdict(case, image, outcome, _listed([f"{h.name}: {_reason(image, h, outcome)}" for h in hosts]),
+                     failure_texts)
         else:
             _verdict(case, image, outcome, "", failure_texts)
             out = case.find("system-out")
             if out is None:
                 out = ET.SubElement(case, "system-out")
-            listing = xml_text("hosts: " + " ".join(h.name for h in hosts))
+            listing = xml_text("hosts:\n" + _listed([h.name for h in hosts]))
             out.text = f"{out.text}\n{listing}" if out.text else listing
 
 
