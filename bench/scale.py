@@ -141,7 +141,8 @@ def bench_cache(args: argparse.Namespace, work: Path) -> None:
            "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
     cli, cli_code, cli_s, cli_rss = child_run(
         [BIN / "fleetcompat", "audit", "--facts-cache", cache_dir, "--facts-cache-timeout", "0",
-         "--images", work / "images.yml", "--output-dir", work / "cli", "-q", "--exit-zero"], env)
+         "--images", work / "images.yml", "--output-dir", work / "cli", "-q", "--exit-zero",
+         "--format", "json", "--format", "html", "--format", "junit-compact"], env)  # report.yml's default formats
     assert cli_code == 0, cli[-2000:]
     stage, stage_code, stage_s, stage_rss = child_run(
         [BIN / "ansible-playbook", "-i", inventory, "playbooks/report.yml", "-e", f"fleetcompat_report_dir={work}/r"],

@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from fleetcompat._format.junit import COMPACT_HOSTS_LISTED
 from fleetcompat.cli import main
+from fleetcompat.errors import FleetcompatError
+from fleetcompat.fleet.report import write_reports
 from tests.merge.merge_parts import HOSTILE, build_fleet
 
 
@@ -40,3 +44,13 @@ def test_compact_junit_lists_every_host_once_per_image(tmp_path):
     # An incompatible profile carries the failing expressions once, like each of its hosts in the full form.
     failure = next(c.find("failure") for c in compact.iter("testcase") if c.find("failure") is not None)
     assert "expected" in failure.text and "host has" in failure.text
+
+
+def test_reports_write_one_junit_or_the_other(tmp_path):
+    fleet = build_fleet(40, 2, 4)
+    paths = write_reports(fleet, tmp_path / "r", ["json", "junit-compact"])
+    assert paths["junit-compact"].name == "fleet-junit.xml"
+    assert "hosts:" in paths["junit-compact"].read_text()
+    with pytest.raises(FleetcompatError, match=r"junit and junit-compact both write fleet-junit\.xml"):
+        write_reports(fleet, tmp_path / "r2", ["junit", "junit-compact"])
+    assert not (tmp_path / "r2" / "fleet-junit.xml").exists()

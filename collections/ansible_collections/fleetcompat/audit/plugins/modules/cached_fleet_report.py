@@ -33,10 +33,12 @@ options:
     type: path
     default: reports
   formats:
-    description: Reports to write.
+    description:
+      - Reports to write. C(junit-compact) writes C(fleet-junit.xml) with a testcase per image and hardware
+        profile instead of per host (for CI systems that cap uploads, and much faster for large fleets).
     type: list
     elements: str
-    choices: [json, html, junit, markdown]
+    choices: [json, html, junit, junit-compact, markdown]
     default: [json, html, junit]
   inventory:
     description: Recorded as the run's inventory.
