@@ -7,6 +7,9 @@ Sections (all by default, or pick with --only):
           /work/shared/fixtures/hwloc, gathered by the real gatherer, written through Ansible's own jsonfile cache
           plugin) × 20 images: `ansible-playbook playbooks/report.yml` next to `fleetcompat audit --facts-cache`;
           wall time (goal <= 10 s) and peak RSS; and the size of one host's cached facts.
+  audit   N simulated hosts (local connection, each gathering below one of the real hwloc trees, so hosts differ):
+          `ansible-playbook playbooks/audit.yml` vs `ansible all -m ansible.builtin.setup` over the same hosts
+          (goal <= 1.0), and gather.yml as 4 parallel ansible-runner slices (AWX's rule) + report.yml.
   big     100,000 hosts × 50 images (a 10,000-host synthetic fleet, each host repeated under 10 names): result
           JSON size and load+validate (goal <= 10 s), HTML size (goal <= 10 MB) and headless Chromium's time to an
           interactive matrix (goal <= 2 s), compact JUnit size (goal <= 5 MB).
@@ -36,6 +39,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "merge"))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
 
 from merge_parts import build_fleet, cells, slices, write_parts  # noqa: E402
 
@@ -79,17 +83,25 @@ def bench_merge(args: argparse.Namespace, work: Path) -> None:
           f"vs one load {merge_s / load_s:.2f}×")
 
 
+def hwloc_roots(work: Path) -> list[Path]:
+    """The root folder of every hwloc capture, extracted below `work`."""
+    roots = []
+    for tarball in sorted(HWLOC.glob("*.tar.bz2")):
+        dest = work / "hwloc" / tarball.name.removesuffix(".tar.bz2")
+        if not dest.exists():
+            with tarfile.open(tarball) as tar:
+                tar.extractall(dest, filter="data")
+        roots.extend(p for p in dest.iterdir() if p.is_dir())
+    return roots
+
+
 def hwloc_features(work: Path) -> list[tuple[dict, dict]]:
     """(features, summary) of every hwloc capture, gathered by the real gatherer below the extracted tree."""
     from fleetcompat.hostfeatures import gather
     from fleetcompat.hostfeatures.summary import summarize
 
     out = []
-    for tarball in sorted(HWLOC.glob("*.tar.bz2")):
-        dest = work / "hwloc" / tarball.name.removesuffix(".tar.bz2")
-        with tarfile.open(tarball) as tar:
-            tar.extractall(dest, filter="data")
-        (root,) = [p for p in dest.iterdir() if p.is_dir()]
+    for root in hwloc_roots(work):
         features, _ = gather(str(root), use_udev=False)
         out.append((features, summarize(features)))
     return out
@@ -162,6 +174,44 @@ def bench_cache(args: argparse.Namespace, work: Path) -> None:
           f"{REPORT_STAGE_GOAL_S:.0f}s: ratio {stage_s / REPORT_STAGE_GOAL_S:.2f}")
 
 
+def bench_audit(args: argparse.Namespace, work: Path) -> None:
+    from tests.scale.stages import awx_slices, finish_job, inventory_with, start_job
+
+    roots = hwloc_roots(work)
+    names = [f"sim-{n:05d}" for n in range(args.audit_hosts)]
+    images = [{"spec": str(ROOT / "examples" / "specs" / f)} for f in ("x86-64-v3.yaml", "hugepages-vfio.yaml")]
+    doc = {"all": {"hosts": {name: {"fleetcompat_gather_root": str(roots[n % len(roots)])}
+                             for n, name in enumerate(names)},
+                   "vars": {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3",
+                            "fleetcompat_images": images}}}
+    inventory = work / "sim.yml"
+    inventory.write_text(yaml.safe_dump(doc))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
+    _, code, audit_s, _ = child_run([BIN / "ansible-playbook", "-i", inventory, "playbooks/audit.yml",
+                                     "-e", f"fleetcompat_report_dir={work}/audit"], env)
+    assert code == 0
+    _, code, setup_s, _ = child_run([BIN / "ansible", "-i", inventory, "all", "-m", "ansible.builtin.setup", "-o"],
+                                    env)
+    assert code == 0
+    started = time.perf_counter()
+    cache = work / "slices-cache"
+    jobs = [start_job(work / f"slice{n}", f"slice{n}", ROOT / "playbooks" / "gather.yml",
+                      inventory_with(doc, members), cache, "", {})
+            for n, members in enumerate(awx_slices(names, 4))]
+    for job in jobs:
+        finish_job(job)
+    gathered_s = time.perf_counter() - started
+    finish_job(start_job(work / "report", "report", ROOT / "playbooks" / "report.yml", doc, cache,
+                         f"-e fleetcompat_report_dir={work}/sliced", {}))
+    sliced_s = time.perf_counter() - started
+    assert len(FleetResult.load(work / "sliced" / "fleet-result.json").hosts) == args.audit_hosts
+    print(f"audit: {args.audit_hosts} local hosts over {len(roots)} hwloc trees, 2 images")
+    print(f"  ansible-playbook audit.yml        {audit_s:7.2f}s")
+    print(f"  ansible all -m setup              {setup_s:7.2f}s   audit/setup {audit_s / setup_s:.2f} (goal <= 1.0)")
+    print(f"  4 runner slices of gather.yml     {gathered_s:7.2f}s, + report.yml {sliced_s:.2f}s in all   "
+          f"/setup {sliced_s / setup_s:.2f}")
+
+
 def bench_big(args: argparse.Namespace, work: Path) -> None:
     from dataclasses import replace
 
@@ -194,13 +244,14 @@ def bench_big(args: argparse.Namespace, work: Path) -> None:
           f"{len(junit.encode()) / (5 * mb):.2f}")
 
 
-SECTIONS = {"merge": bench_merge, "cache": bench_cache, "big": bench_big}
+SECTIONS = {"merge": bench_merge, "cache": bench_cache, "audit": bench_audit, "big": bench_big}
 
 
 def main_bench() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append")
-    parser.add_argument("--hosts", type=int, default=10_000)
+    parser.add_argument("--hosts", type=int, default=10_000, help="merge/cache fleet size")
+    parser.add_argument("--audit-hosts", type=int, default=1_000, help="simulated hosts for the audit section")
     parser.add_argument("--parts", type=int, default=10)
     parser.add_argument("--images", type=int, default=20)
     args = parser.parse_args()

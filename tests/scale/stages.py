@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
+import sys
+from pathlib import Path
 
 import yaml
 
@@ -46,3 +49,31 @@ def comparable(result: FleetResult) -> dict[str, tuple]:
     return {h.name: (h.groups, h.status, when_free(h.reason), h.profile, h.summary,
                      {a: (o.status, o.best_set, o.failing, when_free(o.reason)) for a, o in h.outcomes.items()})
             for h in result.hosts}
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_job(private: Path, ident: str, playbook, inventory: dict, cache, cmdline: str, env: dict[str, str]):
+    """One job as AWX runs it, with ansible-runner: its own private data dir and ident, no env files, the fact
+    cache directory given explicitly (with fact_cache_type='' runner leaves ANSIBLE_CACHE_PLUGIN_CONNECTION alone).
+    Returns run_async's (thread, runner)."""
+    import ansible_runner
+
+    private.mkdir(parents=True)
+    envvars = {**env, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+               "ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections"), "ANSIBLE_NOCOLOR": "1",
+               "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache),
+               "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "0",
+               "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    return ansible_runner.run_async(
+        private_data_dir=str(private), ident=ident, project_dir=str(REPO), playbook=str(playbook),
+        inventory=inventory, envvars=envvars, cmdline=cmdline, fact_cache_type="", suppress_env_files=True,
+        quiet=True)
+
+
+def finish_job(job):
+    thread, runner = job
+    thread.join(timeout=1800)
+    assert runner.status == "successful", runner.stdout.read()[-3000:]
+    return runner

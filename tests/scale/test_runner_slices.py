@@ -5,42 +5,22 @@ cache and `fleetcompat merge` of the slices' results both equal one unsliced run
 
 from __future__ import annotations
 
-import os
-
-import ansible_runner
 import pytest
 import yaml
 
 from fleetcompat.cli import main
 from fleetcompat.results.fleet import FleetResult
-from tests.fleet.conftest import REPO, SPECS, VENV_BIN, Lab
+from tests.fleet.conftest import REPO, SPECS, Lab
 
-from .stages import awx_slices, comparable, inventory_with, load_inventory
+from .stages import awx_slices, comparable, finish_job, inventory_with, load_inventory, start_job
 
 SLICES = 3
 IMAGES = [{"spec": str(SPECS / "x86-64-v3.yaml")}, {"spec": str(SPECS / "hugepages-vfio.yaml")}]
 
 
 def _start(lab: Lab, tmp, name: str, playbook, inventory: dict, cache, reports):
-    """One job as AWX runs it: its own private data dir and ident, no env files, the cache dir given explicitly
-    (with fact_cache_type='' runner leaves ANSIBLE_CACHE_PLUGIN_CONNECTION alone)."""
-    private = tmp / name
-    private.mkdir()
-    envvars = {**lab.lab.ansible_env(), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-               "ANSIBLE_COLLECTIONS_PATH": str(REPO / "collections"), "ANSIBLE_NOCOLOR": "1",
-               "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile", "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache),
-               "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "0", "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"}
-    return ansible_runner.run_async(
-        private_data_dir=str(private), ident=name, project_dir=str(REPO), playbook=str(playbook), inventory=inventory,
-        envvars=envvars, cmdline=f"-e @{tmp / 'vars.yml'} -e fleetcompat_report_dir={reports}",
-        fact_cache_type="", suppress_env_files=True, quiet=True)
-
-
-def _finish(job):
-    thread, runner = job
-    thread.join(timeout=600)
-    assert runner.status == "successful", runner.stdout.read()[-3000:]
-    return runner
+    return start_job(tmp / name, name, playbook, inventory, cache,
+                     f"-e @{tmp / 'vars.yml'} -e fleetcompat_report_dir={reports}", lab.lab.ansible_env())
 
 
 # ansible-runner starts each job's ansible-playbook with pexpect (forkpty) from its job thread; the child execs
@@ -61,11 +41,11 @@ def test_sliced_runs_equal_one_unsliced_run(lab: Lab, tmp_path):
                    tmp_path / f"slice{n + 1}-reports") for n, members in enumerate(slices)]
     # The unsliced run, at the same time: its own cache, the whole inventory.
     jobs.append(_start(lab, tmp_path, "unsliced", stages, doc, tmp_path / "own-cache", tmp_path / "unsliced-reports"))
-    runners = [_finish(job) for job in jobs]
+    runners = [finish_job(job) for job in jobs]
     for members, runner in zip(slices, runners, strict=False):
         assert set(runner.stats["ok"]) - {"localhost"} == set(members)  # a slice sees only its hosts
     # The report stage: one job over the whole inventory, from the cache the slices filled.
-    _finish(_start(lab, tmp_path, "report", REPO / "playbooks" / "report.yml", doc, shared, tmp_path / "report"))
+    finish_job(_start(lab, tmp_path, "report", REPO / "playbooks" / "report.yml", doc, shared, tmp_path / "report"))
     unsliced = comparable(FleetResult.load(tmp_path / "unsliced-reports" / "fleet-result.json"))
     assert sorted(unsliced) == sorted(hosts)
     assert comparable(FleetResult.load(tmp_path / "report" / "fleet-result.json")) == unsliced
