@@ -1,8 +1,9 @@
 """The `fleetcompat` command line: one module per verb, each exposing `register(subparsers)`.
 
 Verbs: `validate` one host, `spec lint`, `gather`, `discover`/`attach` (registry), `audit` a fleet, `report`
-renders a result, `gate` decides, `diff` compares two results, `waivers check` lints a waivers file. Exit codes
-everywhere: 0 compatible, 1 incompatible, 2 error.
+renders a result, `gate` decides, `diff` compares two results, `waivers check` lints a waivers file, `merge`
+combines results, `history` reads recorded runs, `whatif` and `remediate` plan changes. Exit codes everywhere:
+0 compatible, 1 incompatible, 2 error.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ COMMANDS = {
     "diff": "fleetcompat.cli.diff",
     "waivers": "fleetcompat.cli.waivers",
     "history": "fleetcompat.cli.history",
+    "merge": "fleetcompat.cli.merge",
 }
 
 

@@ -23,11 +23,10 @@ from fleetcompat.cli.validate import split_tags
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, FeaturesError, FleetcompatError
 from fleetcompat.features import load_features_file
 from fleetcompat.features.load import parse_features_document
-from fleetcompat.fleet.evaluate import evaluate_fleet
+from fleetcompat.fleet.audit import audit_hosts
 from fleetcompat.fleet.factcache import DEFAULT_TIMEOUT, read_fact_cache
 from fleetcompat.fleet.images import images_from_cli
-from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, HostRecord, build_result, write_reports
-from fleetcompat.fleet.resolve import host_platform, resolve
+from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, HostRecord, write_reports
 from fleetcompat.history.recorder import AuditHistory
 from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.reference import ImageReference
@@ -140,12 +139,7 @@ def run(args: argparse.Namespace) -> int:
     refs = [ImageReference.parse(i.image) for i in images if i.image is not None]
     options = options_from_args(args, refs) if refs else None
     run_meta = RunMeta.now(inventory=args.facts_cache)
-    hosts = collect_hosts(args)
-    gathered = [(h.name, h.features) for h in hosts if h.features is not None and h.status is HostStatus.OK]
-    # Registry images: each host gets the spec for its own platform, fetched once per platform of the fleet.
-    resolved = resolve(images, options, {host_platform(features) for _, features in gathered})
-    outcomes = evaluate_fleet(resolved, gathered)
-    result = build_result(resolved, hosts, outcomes, run_meta, time.monotonic() - started)
+    result, resolved = audit_hosts(images, options, collect_hosts(args), run_meta, started)
     if waivers is not None:
         result = apply_waivers(result, waivers, datetime.datetime.now(datetime.UTC).date())
     history = None if args.no_history else AuditHistory(args.history)

@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("result", metavar="RESULT.json", help="fleet result (validated against its JSON Schema)")
     p.add_argument("--html", metavar="FILE", help="self-contained interactive HTML report ('-': standard output)")
     p.add_argument("--junit", metavar="FILE", help="JUnit XML: a testsuite per image, a testcase per host")
+    p.add_argument("--junit-compact", action="store_true",
+                   help="JUnit with a testcase per image × hardware profile, hosts listed (for upload caps)")
     p.add_argument("--markdown", metavar="FILE", help="Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     p.add_argument("--json", metavar="FILE", help="the validated result, re-emitted")
     p.add_argument("--prometheus", metavar="FILE", help="node_exporter textfile-collector metrics (e.g. "
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     verdict = f"gate: {decision.word}: {decision.reason}"
     render = {
         args.html: lambda: HtmlFormat().render(result, decision, drift),
-        args.junit: lambda: JunitFormat().render(result),
+        args.junit: lambda: JunitFormat(compact=args.junit_compact).render(result),
         args.markdown: lambda: MarkdownFormat().render(result, verdict),
         args.json: lambda: dumps(result.to_dict()),
         args.prometheus: lambda: PrometheusFormat().render(result),

@@ -2,23 +2,22 @@
 
 `fleetcompat.audit.node_features` returns its features as facts, so a playbook run with
 `fact_caching = jsonfile` leaves one file per host. The file format is Ansible's own (2.19+ wraps it in a
-schema-versioned payload), so it is read through Ansible's cache plugin rather than parsed here.
+schema-versioned payload), so the cache is listed through its plugin; each entry is read with the bounded reader.
 """
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
 from fleetcompat.errors import FeaturesError, FleetcompatError
-from fleetcompat.features.load import parse_features_document
 from fleetcompat.files import load_json, read_input
+from fleetcompat.fleet.cachedfacts import record_from_facts
 from fleetcompat.fleet.report import HostRecord
 from fleetcompat.limits import FEATURES_BYTES
 from fleetcompat.results.fleet import HostStatus
 
-FEATURES_FACT = "node_features"
-SUMMARY_FACT = "node_features_summary"
 DEFAULT_TIMEOUT = 86400  # Ansible's fact_caching_timeout default; 0 = entries never expire
 
 
@@ -50,7 +49,7 @@ def _read_entry(cache: Any, name: str) -> Any:
     return cache._decode(stored) if plugin is not cache else stored
 
 
-def _host(cache: Any, name: str, directory: str) -> HostRecord:
+def _host(cache: Any, name: str, directory: str, seen: dict) -> HostRecord:
     try:
         facts = _read_entry(cache, name)
     except FeaturesError as exc:
@@ -59,16 +58,7 @@ def _host(cache: Any, name: str, directory: str) -> HostRecord:
         return HostRecord(name, HostStatus.ERROR, f"fact cache entry unreadable: {type(exc).__name__}: {exc}")
     if not isinstance(facts, dict):
         return HostRecord(name, HostStatus.ERROR, "fact cache entry is not a mapping of facts")
-    features = facts.get(FEATURES_FACT)
-    if features is None:
-        return HostRecord(name, HostStatus.ERROR,
-                          f"no {FEATURES_FACT} fact cached (gather with fleetcompat.audit.node_features)")
-    try:
-        parsed = parse_features_document(features, f"{directory}: {name}: {FEATURES_FACT}")
-    except FeaturesError as exc:
-        return HostRecord(name, HostStatus.ERROR, str(exc))
-    summary = facts.get(SUMMARY_FACT)
-    return HostRecord(name, HostStatus.OK, None, parsed, dict(summary) if isinstance(summary, dict) else None)
+    return record_from_facts(name, facts, directory, datetime.datetime.now(datetime.UTC), seen=seen)
 
 
 def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[HostRecord]:
@@ -79,4 +69,5 @@ def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIM
         raise FactCacheError("no hosts in the fact cache (set fact_caching = jsonfile and "
                              "fact_caching_connection to this directory, then run playbooks/audit.yml)",
                              where=directory)
-    return [_host(cache, name, directory) for name in names]
+    seen: dict = {}  # packed features already unpacked
+    return [_host(cache, name, directory, seen) for name in names]

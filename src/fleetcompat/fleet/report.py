@@ -101,7 +101,7 @@ def _add_cell(builder: FleetResultBuilder, host: str, image: ResolvedImage, reso
 
 
 REPORT_FILES = {"json": "fleet-result.json", "html": "fleet-report.html", "junit": "fleet-junit.xml",
-                "markdown": "fleet-report.md"}
+                "markdown": "fleet-report.md", "junit-compact": "fleet-junit.xml"}  # one JUnit or the other
 DEFAULT_FORMATS = ("json", "html", "junit")
 
 
@@ -116,6 +116,8 @@ def write_reports(result: FleetResult, output_dir: str | Path,
     unknown = sorted(set(formats) - set(REPORT_FILES))
     if unknown:
         raise FleetcompatError(f"unknown report format {unknown[0]!r} (known: {', '.join(REPORT_FILES)})")
+    if {"junit", "junit-compact"} <= set(formats):
+        raise FleetcompatError("formats junit and junit-compact both write fleet-junit.xml; choose one")
     directory = Path(output_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -126,6 +128,7 @@ def write_reports(result: FleetResult, output_dir: str | Path,
         "json": lambda: dumps(result.to_dict()),
         "html": lambda: HtmlFormat().render(result, decision),
         "junit": lambda: JunitFormat().render(result),
+        "junit-compact": lambda: JunitFormat(compact=True).render(result),
         "markdown": lambda: MarkdownFormat().render(result, f"gate: {decision.word}: {decision.reason}"),
     }
     paths = {fmt: directory / REPORT_FILES[fmt] for fmt in dict.fromkeys(formats)}

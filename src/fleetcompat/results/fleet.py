@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -83,17 +84,34 @@ class FleetResultError(FleetcompatError):
 
 
 @dataclass(frozen=True, slots=True)
+class RunPart:
+    """One run a merged result was combined from (`fleetcompat merge`): where and when it ran, what it covered."""
+
+    source: str  # the part's file as given to merge
+    started_at: str
+    duration_s: float | None
+    tool_version: str
+    controller: str | None
+    inventory: str | None
+    limit: str | None
+    hosts: int  # hosts this part contributed to the merged result
+    superseded: tuple[str, ...] = ()  # hosts of this part replaced by a newer part's entry
+
+
+@dataclass(frozen=True, slots=True)
 class RunMeta:
     started_at: str  # RFC 3339, UTC
     duration_s: float | None = None  # None: the builder fills in the time since it was created
     tool_version: str = __version__
     inventory: str | None = None
     limit: str | None = None
+    controller: str | None = None  # the host the run was made on
+    parts: tuple[RunPart, ...] = ()  # a merged result: every run it combines (HostResult.part indexes them)
 
     @classmethod
     def now(cls, *, inventory: str | None = None, limit: str | None = None) -> RunMeta:
         started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return cls(started_at=started, inventory=inventory, limit=limit)
+        return cls(started_at=started, inventory=inventory, limit=limit, controller=socket.gethostname())
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +253,7 @@ class HostResult:
     profile: str | None  # hardware-profile key: identical hardware (as the audited specs see it) = same key
     summary: dict[str, Any] | None  # the gatherer's free-form hardware summary
     outcomes: dict[str, Outcome]  # image alias -> outcome, for every image in the run
+    part: int | None = None  # merged results: index into run.parts of the run this entry comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,8 +367,10 @@ class FleetResultBuilder:
         self._hosts: dict[str, HostResult] = {}
         self._feature_names: set[str] = set()
         self._interned: dict[Outcome, Outcome] = {}
-        # Hosts of one profile share one SpecEvaluation object (FleetEvaluator): its outcome is derived once.
-        self._derived: dict[int, tuple[SpecEvaluation, Outcome]] = {}
+        # Identical hosts share one evaluation (FleetEvaluator) and often one Features object: convert or hash
+        # each once. Keyed by id, with the object kept alive next to its value so the id stays its own.
+        self._converted: dict[tuple[int, str | None], tuple[SpecEvaluation, Outcome]] = {}
+        self._projected: dict[int, tuple[Features, str]] = {}
 
     def add_image(self, alias: str, reference: str, *, spec: Spec | None = None, digest: str | None = None,
                   spec_digest: str | None = None, spec_source: str | None = None,
@@ -388,6 +409,7 @@ class FleetResultBuilder:
         if spec is None:
             return ()
         self._feature_names |= spec.feature_names()
+        self._projected.clear()  # projections are of the feature names known so far
         tag_list = [t for t in tags if t]
         return tuple(SetInfo(i, c.weight, c.tag, c.description) for i, c in enumerate(spec.compatibilities)
                      if not tag_list or c.tag in tag_list)
@@ -402,8 +424,17 @@ class FleetResultBuilder:
         if host_status is not HostStatus.OK and not reason:
             raise ValueError(f"host {name!r}: status {host_status} needs a reason")
         summary_dict = dict(summary) if summary is not None else None
-        profile = profile_key(summary_dict, features, self._feature_names, self._profile_pieces)
+        profile = self._profile_key(summary_dict, features)
         self._hosts[name] = HostResult(name, tuple(groups), host_status, reason, profile, summary_dict, {})
+
+    def _profile_key(self, summary: dict[str, Any] | None, features: Features | None) -> str | None:
+        if features is None:
+            return profile_key(summary, None, self._feature_names)
+        known = self._projected.get(id(features))
+        if known is None:
+            known = self._projected[id(features)] = (
+                features, features_projection(features, self._feature_names, self._profile_pieces))
+        return _hash_profile(summary, known[1])
 
     def add_evaluation(self, host: str, image_alias: str, evaluation: SpecEvaluation, *,
                        platform: str | None = None) -> None:
@@ -414,10 +445,12 @@ class FleetResultBuilder:
                 entry is None or entry.status is not PlatformStatus.OK)):
             raise ValueError(f"image {image_alias!r} has no spec{f' for {platform}' if image.platforms else ''}; "
                              "nothing can have been evaluated")
-        known = self._derived.get(id(evaluation))
-        if known is None or known[0] is not evaluation:
-            known = self._derived[id(evaluation)] = (evaluation, outcome_from_evaluation(evaluation))
-        self._set(host, image_alias, replace(known[1], platform=platform) if platform is not None else known[1])
+        known = self._converted.get((id(evaluation), platform))
+        if known is None:
+            outcome = replace(outcome_from_evaluation(evaluation), platform=platform)
+            outcome = self._interned.setdefault(outcome, outcome)
+            known = self._converted[id(evaluation), platform] = (evaluation, outcome)
+        self._set(host, image_alias, known[1], interned=True)
 
     def add_error(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
         """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`, or the
@@ -438,7 +471,7 @@ class FleetResultBuilder:
             raise ValueError(f"unknown image {alias!r}; call add_image first")
         return image
 
-    def _set(self, host: str, image_alias: str, outcome: Outcome) -> None:
+    def _set(self, host: str, image_alias: str, outcome: Outcome, interned: bool = False) -> None:
         self._image(image_alias)
         target = self._hosts.get(host)
         if target is None:
@@ -447,7 +480,7 @@ class FleetResultBuilder:
             raise ValueError(f"host {host!r} is {target.status}; it has no per-image outcomes")
         if image_alias in target.outcomes:
             raise ValueError(f"host {host!r}, image {image_alias!r}: outcome added twice")
-        target.outcomes[image_alias] = self._interned.setdefault(outcome, outcome)
+        target.outcomes[image_alias] = outcome if interned else self._interned.setdefault(outcome, outcome)
 
     def build(self, duration_s: float | None = None) -> FleetResult:
         run = self._run
@@ -522,15 +555,25 @@ def profile_key(summary: Mapping[str, Any] | None, features: Features | None,
     a change touches) is not serialised again. The map must not have been modified in place since."""
     if summary is None and features is None:
         return None
+    return _hash_profile(summary, features_projection(features, feature_names, pieces) if features is not None
+                         else "{}")
+
+
+def features_projection(features: Features, feature_names: Iterable[str], pieces: ProfilePieces | None = None) -> str:
+    """The host's values of the named features, as canonical JSON (the features part of a profile key): the text
+    of `json.dumps(projection, sort_keys=True)`, assembled from one serialised piece per feature map."""
     parts: list[tuple[str, str]] = []
-    if features is not None:
-        for name in sorted(set(feature_names)):
-            for tag, section in (("a", features.attributes), ("f", features.flags), ("i", features.instances)):
-                if name in section:
-                    parts.append((f"{tag}:{name}", _piece(tag, section[name], pieces)))
+    for name in sorted(set(feature_names)):
+        for tag, section in (("a", features.attributes), ("f", features.flags), ("i", features.instances)):
+            if name in section:
+                parts.append((f"{tag}:{name}", _piece(tag, section[name], pieces)))
     parts.sort()
-    projection = ", ".join(f"{json.dumps(key)}: {text}" for key, text in parts)
-    canonical = f'{{"features": {{{projection}}}, "summary": {json.dumps(summary, sort_keys=True, default=str)}}}'
+    return "{" + ", ".join(f"{json.dumps(key)}: {text}" for key, text in parts) + "}"
+
+
+def _hash_profile(summary: Mapping[str, Any] | None, projection: str) -> str:
+    # The same text as json.dumps({"summary": ..., "features": ...}, sort_keys=True): keys stay comparable.
+    canonical = f'{{"features": {projection}, "summary": {json.dumps(summary, sort_keys=True, default=str)}}}'
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -555,27 +598,47 @@ def _piece(tag: str, value: Any, pieces: ProfilePieces | None) -> str:
 
 def _encode(result: FleetResult) -> dict[str, Any]:
     outcome_index: dict[Outcome, int] = {}
+    # Hosts share outcome objects; hashing a frozen dataclass walks all its failing rules every time, so each
+    # object is hashed once (a merged result holds equal outcomes from several parts as distinct objects).
+    index_by_id: dict[int, int] = {}
     profiles: dict[str, dict[str, Any]] = {}
     hosts = []
     for host in result.hosts:
         cells = {}
         for alias, outcome in host.outcomes.items():
-            cells[alias] = outcome_index.setdefault(outcome, len(outcome_index))
+            index = index_by_id.get(id(outcome))
+            if index is None:
+                index = index_by_id[id(outcome)] = outcome_index.setdefault(outcome, len(outcome_index))
+            cells[alias] = index
         if host.profile is not None and host.profile not in profiles:
             profiles[host.profile] = {"summary": host.summary}
         hosts.append({"name": host.name, "groups": list(host.groups), "status": str(host.status),
-                      "reason": host.reason, "profile": host.profile, "images": cells})
+                      "reason": host.reason, "profile": host.profile, "images": cells,
+                      **({"part": host.part} if host.part is not None else {})})
     run = result.run
     return {
         "schema": SCHEMA_ID,
         "run": {"startedAt": run.started_at, "durationSeconds": run.duration_s,
-                "tool": f"fleetcompat {run.tool_version}", "inventory": run.inventory, "limit": run.limit},
+                "tool": f"fleetcompat {run.tool_version}", "inventory": run.inventory, "limit": run.limit,
+                **({"controller": run.controller} if run.controller is not None else {}),
+                **({"parts": [_encode_part(p) for p in run.parts]} if run.parts else {})},
         "images": [_encode_image(i) for i in result.images],
         **({"waivers": result.waivers.to_dict()} if result.waivers is not None else {}),
         "profiles": profiles,
         "outcomes": [outcome_to_dict(o) for o in outcome_index],
         "hosts": hosts,
     }
+
+
+def _encode_part(part: RunPart) -> dict[str, Any]:
+    return {"source": part.source, "startedAt": part.started_at, "durationSeconds": part.duration_s,
+            "tool": f"fleetcompat {part.tool_version}", "controller": part.controller, "inventory": part.inventory,
+            "limit": part.limit, "hosts": part.hosts, "superseded": list(part.superseded)}
+
+
+def _decode_part(doc: dict[str, Any]) -> RunPart:
+    return RunPart(doc["source"], doc["startedAt"], doc["durationSeconds"], doc["tool"].removeprefix("fleetcompat "),
+                   doc["controller"], doc["inventory"], doc["limit"], doc["hosts"], tuple(doc["superseded"]))
 
 
 def _encode_image(image: ImageInfo) -> dict[str, Any]:
@@ -641,7 +704,8 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
     run_doc = doc["run"]
     tool = run_doc["tool"]
     run = RunMeta(run_doc["startedAt"], run_doc["durationSeconds"], tool.removeprefix("fleetcompat "),
-                  run_doc["inventory"], run_doc["limit"])
+                  run_doc["inventory"], run_doc["limit"], run_doc.get("controller"),
+                  tuple(_decode_part(p) for p in run_doc.get("parts", ())))
     images = [
         ImageInfo(i["alias"], i["reference"], i["digest"], i["specDigest"], i["specSource"],
                   SpecStatus(i["specStatus"]), i["specError"], tuple(i["tags"]), _decode_sets(i["sets"]),
@@ -673,6 +737,8 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
                                    where=at)
         if h["profile"] is not None and h["profile"] not in profiles:
             raise FleetResultError(f"unknown profile {h['profile']!r}", where=at)
+        if h.get("part") is not None and h["part"] >= len(run.parts):
+            raise FleetResultError(f"part {h['part']} does not exist ({len(run.parts)} parts in run.parts)", where=at)
         cells = {}
         for alias in aliases:
             index = h["images"][alias]
@@ -682,7 +748,7 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
             cells[alias] = outcomes[index]
         summary = profiles[h["profile"]]["summary"] if h["profile"] is not None else None
         hosts.append(HostResult(h["name"], tuple(h["groups"]), HostStatus(h["status"]), h["reason"], h["profile"],
-                                summary, cells))
+                                summary, cells, h.get("part")))
     return FleetResult(run, images, hosts, waivers)
 
 

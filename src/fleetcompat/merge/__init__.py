@@ -1,0 +1,1 @@
+"""Combining fleet results of several runs (AWX job slices, sites, controllers) into one: `fleetcompat merge`."""
