@@ -138,7 +138,8 @@ def test_hung_hosts_time_out_and_the_rest_is_audited(hostile):
     assert hostile.elapsed < 90
     hung = host(hostile, "stuck")
     assert hung.status is HostStatus.ERROR
-    assert hung.reason == f"gather timed out after {GATHER_TIMEOUT} s"
+    # The gather attempt is recorded with the host (playbooks/gather.yml), so the reason says when it was.
+    assert hung.reason.startswith(f"gathering failed: gather timed out after {GATHER_TIMEOUT} s (stopped on the host)")
     # The gatherer itself refuses a FIFO without blocking (HostFS): that host is gathered, with a warning.
     assert host(hostile, "fifo").status is HostStatus.OK
     assert "fifo-root/proc/cpuinfo: a FIFO, not read" in hostile.proc.stdout + hostile.proc.stderr

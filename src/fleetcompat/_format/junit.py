@@ -68,7 +68,8 @@ def _verdict(case: ET.Element, image: ImageInfo, outcome: Outcome, reason: str, 
             text = failure_texts[id(outcome)] = xml_text(failure_text(image, outcome))
         failure.text = text
     elif outcome.status in (Status.UNREACHABLE, Status.ERROR):
-        first = reason.splitlines()[0] if reason else str(outcome.status)
+        # Only "\n" separates listed hosts: str.splitlines() would also cut at a U+2028 a host put in its reason.
+        first = reason.split("\n", 1)[0] if reason else str(outcome.status)
         error = ET.SubElement(case, "error", type=str(outcome.status), message=xml_text(f"{outcome.status}: {first}"))
         error.text = xml_text(reason)
     elif outcome.status is Status.WAIVED:

@@ -13,11 +13,13 @@ from typing import ClassVar
 from ansible.utils.display import Display
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
     IMAGE_OPTIONS,
+    PUBLISH_OPTIONS,
     REGISTRY_OPTIONS,
     ControllerAction,
     fleetcompat_module,
     image_entries,
     plain,
+    publish,
     registry_options,
 )
 
@@ -33,6 +35,7 @@ class ActionModule(ControllerAction):
                     "default": ["json", "html", "junit"]},
         "inventory": {"type": "str"},
         "limit": {"type": "str"},
+        **PUBLISH_OPTIONS,
     }
 
     def act(self, args: dict, task_vars: dict) -> dict:
@@ -41,7 +44,6 @@ class ActionModule(ControllerAction):
         audit = fleetcompat_module("fleet.audit")
         report = fleetcompat_module("fleet.report")
         fleet = fleetcompat_module("results.fleet")
-        gate = fleetcompat_module("cli.gate")
         run = fleet.RunMeta.now(inventory=args["inventory"], limit=args["limit"])
         now = datetime.datetime.now(datetime.UTC)
         hostvars = task_vars.get("hostvars", {})
@@ -60,8 +62,7 @@ class ActionModule(ControllerAction):
                                                     seen))
         entries = image_entries(args["images"])
         result, _ = audit.audit_hosts(entries, registry_options(args["registry"], entries), records, run, started)
-        paths = report.write_reports(result, args["output_dir"], args["formats"])
-        decision = gate.decide(result)
+        result, paths, decision, published = publish(result, args)
         Display().display(f"fleetcompat: {len(records)} hosts from cached facts: "
                           f"{', '.join(str(p) for p in paths.values())} ({decision.word}: {decision.reason})")
         return {
@@ -70,4 +71,5 @@ class ActionModule(ControllerAction):
             "reports": {fmt: str(path) for fmt, path in paths.items()},
             "verdict": {"code": decision.code, "decision": decision.word, "reason": decision.reason},
             "hosts": {str(k): v for k, v in result.host_status_counts().items()},
+            **published,
         }

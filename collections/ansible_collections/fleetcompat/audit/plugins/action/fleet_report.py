@@ -9,11 +9,12 @@ from typing import ClassVar
 
 from ansible.utils.display import Display
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
+    PUBLISH_OPTIONS,
     ControllerAction,
-    apply_waivers_option,
     fail_message,
     fleetcompat_module,
     plain,
+    publish,
 )
 
 
@@ -36,9 +37,7 @@ class ActionModule(ControllerAction):
         "inventory": {"type": "str"},
         "limit": {"type": "str"},
         "keep_run_dir": {"type": "bool", "default": False},
-        "waivers": {"type": "raw"},
-        "history": {"type": "bool", "default": True},
-        "history_url": {"type": "str"},
+        **PUBLISH_OPTIONS,
     }
 
     def _host_record(self, name: str, hostvars, args: dict):
@@ -84,7 +83,6 @@ class ActionModule(ControllerAction):
         report = fleetcompat_module("fleet.report")
         rundir = fleetcompat_module("fleet.rundir")
         evaluate = fleetcompat_module("fleet.evaluate")
-        gate = fleetcompat_module("cli.gate")
         isolate = fleetcompat_module("fleet.isolate")
         hostvars = task_vars.get("hostvars", {})
         resolved = rundir.read_images(args["run_dir"])
@@ -101,19 +99,9 @@ class ActionModule(ControllerAction):
         fleet_result = report.build_result(
             resolved, records, outcomes,
             fleet.RunMeta(started_at=started_at, inventory=args["inventory"], limit=args["limit"]), elapsed)
-        fleet_result = apply_waivers_option(fleet_result, args["waivers"])
-        # As `fleetcompat audit`: last known statuses before the reports are written, the run recorded after.
-        history = fleetcompat_module("history.recorder").AuditHistory(args["history_url"] or None) \
-            if args["history"] else None
-        if history is not None:
-            fleet_result = history.annotate(fleet_result)
-        paths = report.write_reports(fleet_result, args["output_dir"], args["formats"])
-        if history is not None:
-            history.record(fleet_result)
-            history.close()
+        fleet_result, paths, decision, published = publish(fleet_result, args)
         if not args["keep_run_dir"]:
             rundir.remove(args["run_dir"])
-        decision = gate.decide(fleet_result)
         # One line under the task, without a separate debug task (every task costs a fork per host).
         Display().display(f"fleetcompat: {', '.join(str(p) for p in paths.values())} "
                           f"({decision.word}: {decision.reason})")
@@ -128,8 +116,6 @@ class ActionModule(ControllerAction):
             "compatible_hosts": {alias: [h.name for h in fleet_result.hosts
                                          if h.outcomes[alias].status is fleet.Status.COMPATIBLE]
                                  for alias in fleet_result.aliases()},
-            "history_run": history.run_id if history is not None else None,
+            **published,
         }
-        if history is not None and history.error is not None:  # the reports exist; the run must not pass quietly
-            returned.update(failed=True, msg=f"history: {fail_message(history.error)}; the reports were written")
         return returned

@@ -88,3 +88,27 @@ options:
         type: bool
         default: false
 """
+
+    # What is done with a built fleet result: fleet_report, cached_fleet_report.
+    PUBLISH = r"""
+options:
+  waivers:
+    description:
+      - Waivers to apply (C(fleetcompat report --waivers)), the path of a waivers YAML file on the controller, or
+        its entries as a list, each with C(image), C(hosts) (names, globs or inventory groups), C(justification),
+        C(owner), C(expires) (date) and optionally C(set), C(rule), C(statuses), C(ticket).
+      - Covered cells get status C(waived), recorded in the fleet result with the entries applied; expired entries
+        waive nothing and are named by the gate. See docs/drift.md.
+    type: raw
+  history:
+    description: >-
+      Record the run in the history store and show unreachable hosts' last known status, as C(fleetcompat audit)
+      does. If the store cannot be used, the reports are still written and the task fails.
+    type: bool
+    default: true
+  history_url:
+    description: >-
+      History store (C(sqlite:///PATH), C(postgresql://...)); default C($FLEETCOMPAT_HISTORY), else
+      C($XDG_DATA_HOME/fleetcompat/history.db) on the controller.
+    type: str
+"""

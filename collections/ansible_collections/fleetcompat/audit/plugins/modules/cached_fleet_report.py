@@ -56,6 +56,7 @@ seealso:
 extends_documentation_fragment:
   - fleetcompat.audit.controller
   - fleetcompat.audit.controller.images
+  - fleetcompat.audit.controller.publish
 """
 
 EXAMPLES = r"""

@@ -66,25 +66,6 @@ options:
     description: Keep the run directory (for debugging); by default it is removed.
     type: bool
     default: false
-  waivers:
-    description:
-      - Waivers to apply (C(fleetcompat report --waivers)), the path of a waivers YAML file on the controller, or
-        its entries as a list, each with C(image), C(hosts) (names, globs or inventory groups), C(justification),
-        C(owner), C(expires) (date) and optionally C(set), C(rule), C(statuses), C(ticket).
-      - Covered cells get status C(waived), recorded in the fleet result with the entries applied; expired entries
-        waive nothing and are named by the gate. See docs/reports.md.
-    type: raw
-  history:
-    description: >-
-      Record the run in the history store and show unreachable hosts' last known status, as C(fleetcompat audit)
-      does. If the store cannot be used, the reports are still written and the task fails.
-    type: bool
-    default: true
-  history_url:
-    description: >-
-      History store (C(sqlite:///PATH), C(postgresql://...)); default C($FLEETCOMPAT_HISTORY), else
-      C($XDG_DATA_HOME/fleetcompat/history.db) on the controller.
-    type: str
 attributes:
   check_mode:
     description: >-
@@ -100,6 +81,7 @@ seealso:
   - module: fleetcompat.audit.fleet_gate
 extends_documentation_fragment:
   - fleetcompat.audit.controller
+  - fleetcompat.audit.controller.publish
 """
 
 EXAMPLES = r"""

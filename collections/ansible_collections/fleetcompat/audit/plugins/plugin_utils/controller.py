@@ -95,6 +95,34 @@ def apply_waivers_option(result: Any, waivers: Any) -> Any:
     return fleetcompat_module("waivers.apply").apply_waivers_file(result, entries)
 
 
+# Options of the plugins that publish a fleet result (fleet_report, cached_fleet_report): doc fragment `publish`.
+PUBLISH_OPTIONS = {
+    "waivers": {"type": "raw"},
+    "history": {"type": "bool", "default": True},
+    "history_url": {"type": "str"},
+}
+
+
+def publish(result: Any, args: dict) -> tuple[Any, dict, Any, dict]:
+    """Waivers applied, unreachable hosts' last known status added, the reports written, then the run recorded
+    in the history store (as `fleetcompat audit` does): (result, report paths, gate decision, what to return).
+    A history failure fails the task after the reports exist: the run must not pass quietly."""
+    result = apply_waivers_option(result, args["waivers"])
+    history = fleetcompat_module("history.recorder").AuditHistory(args["history_url"] or None) \
+        if args["history"] else None
+    if history is not None:
+        result = history.annotate(result)
+    paths = fleetcompat_module("fleet.report").write_reports(result, args["output_dir"], args["formats"])
+    if history is not None:
+        history.record(result)
+        history.close()
+    decision = fleetcompat_module("cli.gate").decide(result)
+    returned: dict = {"history_run": history.run_id if history is not None else None}
+    if history is not None and history.error is not None:
+        returned.update(failed=True, msg=f"history: {fail_message(history.error)}; the reports were written")
+    return result, paths, decision, returned
+
+
 def fail_message(exc: Exception) -> str:
     """One line, as the fleetcompat command prints it."""
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
