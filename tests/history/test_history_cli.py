@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
-from history_support import closed_port, in_chromium, rfc3339
+from history_support import closed_port, open_report, rfc3339
 from hostile_support import assert_one_line_error, fleetcompat, make_fifo
 
 from fleetcompat.cli import main
@@ -42,7 +42,7 @@ def audit(fleet: dict, *extra: str) -> int:
                  *FORMATS, "--history", fleet["url"], *extra])
 
 
-def test_unreachable_host_shows_its_last_known_status(fleet: dict, capsys) -> None:
+def test_unreachable_host_shows_its_last_known_status(fleet: dict, capsys, page) -> None:
     assert audit(fleet) == 2  # still undecidable: the old verdict is not a fresh one
     stdout = capsys.readouterr().out
     assert "unreach · ok 3 d ago" in stdout
@@ -59,16 +59,14 @@ def test_unreachable_host_shows_its_last_known_status(fleet: dict, capsys) -> No
     store.close()
     # The HTML matrix cell and its drill-down, in a real browser.
 
-    def cell_and_drilldown(page) -> tuple[str, str]:
-        cell_button = page.locator("button.cell").first
-        text = cell_button.inner_text()
-        cell_button.click()
-        return text, page.locator("#drill-body").inner_text()
-
-    (cell_text, drill), problems = in_chromium((fleet["out"] / "fleet-report.html").as_uri(), cell_and_drilldown)
+    open_report(page, fleet["out"] / "fleet-report.html")
+    cell_button = page.locator("button.cell").first
+    cell_text = cell_button.inner_text()
+    cell_button.click()
+    drill = page.locator("#drill-body").inner_text()
     assert cell_text == "unreach · ok 3 d ago"
     assert f"compatible 3 d ago (run of {fleet['earlier'].run.started_at})" in drill
-    assert not problems
+    assert not page.problems
 
 
 def test_no_history_neither_reads_nor_records(fleet: dict, capsys) -> None:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from fleet_synthetic import GOOD, HOSTILE, UNREACHABLE, mini_fleet
-from history_support import in_chromium
+from history_support import open_report
 
 from fleetcompat._format.html import HtmlFormat
 from fleetcompat._format.junit import JunitFormat
@@ -35,7 +35,7 @@ def test_age(at: str, expected: str) -> None:
     assert age(at, RUN) == expected
 
 
-def test_hostile_last_known_time_stays_text(tmp_path) -> None:
+def test_hostile_last_known_time_stays_text(tmp_path, page) -> None:
     """A result file is input: a crafted `lastKnown.at` (markup, a script-element breakout, a terminal escape) is
     shown literally by every renderer and runs nothing in the HTML."""
     bad = HOSTILE + "\x1b[2J"
@@ -51,12 +51,10 @@ def test_hostile_last_known_time_stays_text(tmp_path) -> None:
     html = tmp_path / "hostile.html"
     html.write_text(HtmlFormat().render(result))
 
-    def cell_text_and_xss(page) -> tuple[str, object, int]:
-        button = page.locator("button.cell.st-unreachable")
-        text = button.inner_text()
-        button.click()
-        return text, page.evaluate("window.__xss"), page.evaluate("document.querySelectorAll('img').length")
-
-    (text, xss, images), problems = in_chromium(html.as_uri(), cell_text_and_xss)
+    open_report(page, html)
+    button = page.locator("button.cell.st-unreachable")
+    text = button.inner_text()
+    button.click()
+    xss, images = page.evaluate("window.__xss"), page.evaluate("document.querySelectorAll('img').length")
     assert text.startswith("unreach · ok on <script>window.__xss=1</script>")
-    assert xss is None and images == 0 and not problems
+    assert xss is None and images == 0 and not page.problems
