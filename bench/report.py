@@ -26,8 +26,8 @@ from fleetcompat._format.html import HtmlFormat  # noqa: E402
 from fleetcompat._format.junit import JunitFormat  # noqa: E402
 from fleetcompat._format.markdown import MarkdownFormat  # noqa: E402
 from fleetcompat._format.terminal import TerminalFormat  # noqa: E402
-from fleetcompat.cli.gate import decide  # noqa: E402
 from fleetcompat.results.fleet import FleetResult, dumps  # noqa: E402
+from fleetcompat.results.gate import decide  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' browser setup, not a second copy)
 
 HTML_GOAL_BYTES = 5 * 1024 * 1024

@@ -219,7 +219,7 @@ def bench_big(args: argparse.Namespace, work: Path) -> None:
 
     from fleetcompat._format.html import HtmlFormat
     from fleetcompat._format.junit import JunitFormat
-    from fleetcompat.cli.gate import decide
+    from fleetcompat.results.gate import decide
 
     base, build_s = timed(lambda: build_fleet(10_000, 50, 200, unreachable=50, gather_errors=10))
     hosts = [replace(h, name=f"{h.name}.r{r}") for r in range(10) for h in base.hosts]

@@ -22,12 +22,12 @@ from fleetcompat._format.junit import JunitFormat
 from fleetcompat._format.markdown import MarkdownFormat
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli import main
-from fleetcompat.cli.gate import decide
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.errors import EvaluationError, FeaturesError, SpecError
 from fleetcompat.features.load import load_features
 from fleetcompat.features.model import Features
 from fleetcompat.results.fleet import FleetResult, FleetResultError
+from fleetcompat.results.gate import decide
 from fleetcompat.spec import parse_spec
 
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow],

@@ -33,8 +33,8 @@ from fleetcompat.results.fleet import (
 )
 
 if TYPE_CHECKING:
-    from fleetcompat.cli.gate import Decision
     from fleetcompat.drift.model import Drift
+    from fleetcompat.results.gate import Decision
 
 
 _SHOWN_REASONS = 5  # per image in the summary table; the drill-down has every cell's reason

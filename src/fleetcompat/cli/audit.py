@@ -17,7 +17,6 @@ from pathlib import Path
 
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
-from fleetcompat.cli.gate import decide
 from fleetcompat.cli.history import add_history_arguments
 from fleetcompat.cli.validate import split_tags
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, FeaturesError, FleetcompatError
@@ -32,6 +31,7 @@ from fleetcompat.registry.options import add_registry_arguments, options_from_ar
 from fleetcompat.registry.reference import ImageReference
 from fleetcompat.remote import cli as remote
 from fleetcompat.results.fleet import HostStatus, RunMeta
+from fleetcompat.results.gate import decide
 from fleetcompat.waivers.apply import apply_waivers
 from fleetcompat.waivers.model import load_waivers
 

@@ -15,12 +15,12 @@ from fleetcompat._format.markdown import MarkdownFormat
 from fleetcompat._format.prometheus import PrometheusFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
-from fleetcompat.cli.gate import decide
 from fleetcompat.cli.history import BASELINE_HELP, add_history_arguments, load_baseline
 from fleetcompat.drift import diff_results
 from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
 from fleetcompat.files import STDOUT, write_file, write_files
 from fleetcompat.results.fleet import FleetResult, dumps
+from fleetcompat.results.gate import decide
 from fleetcompat.waivers.apply import apply_waivers_file
 
 

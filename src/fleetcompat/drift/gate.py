@@ -15,11 +15,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fleetcompat.cli.gate import Decision, Threshold, combine, decide_image, host_names, with_expired_waivers
 from fleetcompat.drift.diff import diff_results
 from fleetcompat.drift.model import PASSING, ChangeKind, Drift
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, EXIT_INCOMPATIBLE
 from fleetcompat.results.fleet import FleetResult, Status
+from fleetcompat.results.gate import Decision, Threshold, combine, decide_image, host_names, with_expired_waivers
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,7 +111,7 @@ def write_reports(result: FleetResult, output_dir: str | Path,
     from fleetcompat._format.html import HtmlFormat
     from fleetcompat._format.junit import JunitFormat
     from fleetcompat._format.markdown import MarkdownFormat
-    from fleetcompat.cli.gate import decide
+    from fleetcompat.results.gate import decide
 
     unknown = sorted(set(formats) - set(REPORT_FILES))
     if unknown:

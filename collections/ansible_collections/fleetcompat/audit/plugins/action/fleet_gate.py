@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import ClassVar
 
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
@@ -28,7 +27,7 @@ class ActionModule(ControllerAction):
     def act(self, args: dict, task_vars: dict) -> dict:
         errors = fleetcompat_module("errors")
         fleet = fleetcompat_module("results.fleet")
-        gate = fleetcompat_module("cli.gate")
+        gate = fleetcompat_module("results.gate")
         images = fleetcompat_module("fleet.images")
         fleet_result = apply_waivers_option(fleet.FleetResult.load(args["result"]), args["waivers"])
         unknown = [a for a in args["require"] if a not in fleet_result.aliases()]
@@ -37,7 +36,7 @@ class ActionModule(ControllerAction):
                                           f"(images: {', '.join(fleet_result.aliases())})", where=args["result"])
         try:
             threshold = gate.Threshold.parse(args["min_compatible"]) if args["min_compatible"] else None
-        except argparse.ArgumentTypeError as exc:
+        except ValueError as exc:
             raise errors.FleetcompatError(f"min_compatible: {exc}") from None
         decision = gate.decide(fleet_result, args["require"], threshold, args["allow_unreachable"])
         # Waived cells pass the gate, so their hosts are in the image's group (the waiver accepted them).

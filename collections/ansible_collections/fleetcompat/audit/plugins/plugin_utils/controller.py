@@ -21,7 +21,7 @@ from ansible.plugins.action import ActionBase
 # Imported once in the controller's main process, where Ansible loads action plugin classes, so that the worker
 # processes it forks per host and task inherit them instead of importing them again for every host.
 _PRELOADED = ("errors", "features.load", "fleet.images", "fleet.resolve", "fleet.rundir", "fleet.evaluate",
-              "fleet.report", "fleet.isolate", "results.fleet", "cli.gate")
+              "fleet.report", "fleet.isolate", "results.fleet", "results.gate")
 for _name in _PRELOADED:
     try:
         importlib.import_module(f"fleetcompat.{_name}")
@@ -116,7 +116,7 @@ def publish(result: Any, args: dict) -> tuple[Any, dict, Any, dict]:
     if history is not None:
         history.record(result)
         history.close()
-    decision = fleetcompat_module("cli.gate").decide(result)
+    decision = fleetcompat_module("results.gate").decide(result)
     returned: dict = {"history_run": history.run_id if history is not None else None}
     if history is not None and history.error is not None:
         returned.update(failed=True, msg=f"history: {fail_message(history.error)}; the reports were written")
