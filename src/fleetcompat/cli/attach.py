@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 
+from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.errors import EXIT_COMPATIBLE, SpecError
 from fleetcompat.files import read_input
 from fleetcompat.limits import SPEC_BYTES
 from fleetcompat.registry import ImageReference, Platform, RegistryClient, RegistryError, attach_spec
-from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.publish import oras_title
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
+from fleetcompat.cli import _remote_args as remote
+from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.cli.history import add_history_arguments
 from fleetcompat.cli.validate import split_tags
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, FeaturesError, FleetcompatError
@@ -27,9 +29,7 @@ from fleetcompat.fleet.factcache import DEFAULT_TIMEOUT, read_fact_cache
 from fleetcompat.fleet.images import images_from_cli
 from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, HostRecord, write_reports
 from fleetcompat.history.recorder import AuditHistory
-from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.reference import ImageReference
-from fleetcompat.remote import cli as remote
 from fleetcompat.results.fleet import HostStatus, RunMeta
 from fleetcompat.results.gate import decide
 from fleetcompat.waivers.apply import apply_waivers

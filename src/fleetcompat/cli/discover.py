@@ -8,9 +8,9 @@ import sys
 
 from tabulate import tabulate
 
+from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.errors import EXIT_COMPATIBLE
 from fleetcompat.registry import Discovery, ImageReference, SpecFetcher
-from fleetcompat.registry.options import add_registry_arguments, options_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,12 +10,12 @@ import argparse
 import json
 import sys
 
+from fleetcompat.cli import _remote_args as remote
+from fleetcompat.cli._direct import gather_command
 from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.files import emit
 from fleetcompat.hostfeatures import SOURCE_NAMES, SourceSelectionError, dumps, gather, summarize
-from fleetcompat.remote import cli as remote
-from fleetcompat.remote.commands import gather_command
 
 
 class GatherError(FleetcompatError):

@@ -10,14 +10,14 @@ from fleetcompat._format.json import JsonFormat
 from fleetcompat._format.nfd_json import NfdJsonFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.table import TableFormat
+from fleetcompat.cli import _remote_args as remote
+from fleetcompat.cli._direct import validate_command
+from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.cli.gather import local_host
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
 from fleetcompat.features import load_features_file
 from fleetcompat.registry import ImageReference, Platform, SpecFetcher
-from fleetcompat.registry.options import add_registry_arguments, options_from_args
-from fleetcompat.remote import cli as remote
-from fleetcompat.remote.commands import validate_command
 from fleetcompat.spec import load_spec_file
 
 

@@ -12,6 +12,7 @@ import gc
 import sys
 import time
 
+from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.cli.audit import add_host_sources, add_image_arguments, collect_hosts
 from fleetcompat.cli.validate import split_tags
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
@@ -23,7 +24,6 @@ from fleetcompat.planning.changes import parse_change
 from fleetcompat.planning.plan import Step, hardware_features, load_plan
 from fleetcompat.planning.report import render_json, render_text
 from fleetcompat.planning.whatif import plan_states, platforms, simulate
-from fleetcompat.registry.options import add_registry_arguments, options_from_args
 from fleetcompat.registry.reference import ImageReference
 from fleetcompat.results.fleet import FleetResult, RunMeta, dumps
 

@@ -12,11 +12,11 @@ import json
 import sys
 from collections.abc import Callable
 
+from fleetcompat.cli._remote_args import gather_remote
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, EXIT_INCOMPATIBLE, FeaturesError, FleetcompatError
 from fleetcompat.features.load import parse_features_document
 from fleetcompat.features.model import Features
 from fleetcompat.files import emit
-from fleetcompat.remote.cli import gather_remote
 from fleetcompat.remote.options import RemoteHost
 from fleetcompat.results.fleet import HostStatus
 from fleetcompat.results.model import SpecEvaluation
