@@ -27,8 +27,9 @@ from evaluate import make_profile, make_spec  # bench/evaluate.py's fleet, not a
 
 from fleetcompat.features.model import Features
 from fleetcompat.fleet.evaluate import evaluate_fleet
+from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.images import ImageEntry
-from fleetcompat.fleet.report import HostRecord, build_result
+from fleetcompat.fleet.report import build_result
 from fleetcompat.fleet.resolve import OK, Resolution, ResolvedImage
 from fleetcompat.hostfeatures.summary import summarize
 from fleetcompat.planning.changes import parse_change

@@ -15,8 +15,9 @@ from fleetcompat.features.model import Features
 from fleetcompat.fleet import resolve, rundir
 from fleetcompat.fleet.codec import evaluation_from_dict
 from fleetcompat.fleet.evaluate import evaluate_fleet, evaluate_host
+from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.images import ImageListError, load_images_file, parse_images
-from fleetcompat.fleet.report import HostRecord, build_result
+from fleetcompat.fleet.report import build_result
 from fleetcompat.fleet.resolve import (
     Resolution,
     ResolvedImage,

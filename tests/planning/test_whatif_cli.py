@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from fleetcompat.fleet.evaluate import evaluate_fleet
+from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.images import ImageEntry
-from fleetcompat.fleet.report import HostRecord, build_result
+from fleetcompat.fleet.report import build_result
 from fleetcompat.fleet.resolve import resolve_images
 from fleetcompat.hostfeatures.summary import summarize
 from fleetcompat.planning.plan import load_plan

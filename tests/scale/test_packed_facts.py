@@ -13,7 +13,7 @@ import zlib
 
 import pytest
 
-from fleetcompat.fleet.cachedfacts import record_from_facts
+from fleetcompat.fleet.hosts import record_from_facts
 from fleetcompat.hostfeatures import gather
 from fleetcompat.hostfeatures.packed import PREFIX, PackedFeaturesError, pack, unpack
 from fleetcompat.limits import MiB

@@ -13,7 +13,6 @@ import argparse
 import datetime
 import sys
 import time
-from pathlib import Path
 
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
@@ -21,16 +20,15 @@ from fleetcompat.cli import _remote_args as remote
 from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.cli.history import add_history_arguments
 from fleetcompat.cli.validate import split_tags
-from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, FeaturesError, FleetcompatError
-from fleetcompat.features import load_features_file
-from fleetcompat.features.load import parse_features_document
+from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, FleetcompatError
 from fleetcompat.fleet.audit import audit_hosts
 from fleetcompat.fleet.factcache import DEFAULT_TIMEOUT, read_fact_cache
+from fleetcompat.fleet.hosts import HostRecord, record_from_features_file, record_from_remote
 from fleetcompat.fleet.images import images_from_cli
-from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, HostRecord, write_reports
+from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, write_reports
 from fleetcompat.history.recorder import AuditHistory
 from fleetcompat.registry.reference import ImageReference
-from fleetcompat.results.fleet import HostStatus, RunMeta
+from fleetcompat.results.fleet import RunMeta
 from fleetcompat.results.gate import decide
 from fleetcompat.waivers.apply import apply_waivers
 from fleetcompat.waivers.model import load_waivers
@@ -89,39 +87,13 @@ def add_host_sources(p: argparse.ArgumentParser) -> None:
     remote.add_host_arguments(p)
 
 
-def _feature_hosts(paths: list[str]) -> list[HostRecord]:
-    records = []
-    for path in paths:
-        name = Path(path).name.split(".")[0]
-        try:
-            records.append(HostRecord(name, features=load_features_file(path)))
-        except FeaturesError as exc:
-            records.append(HostRecord(name, HostStatus.ERROR, str(exc)))
-    return records
-
-
-def _remote_hosts(args: argparse.Namespace) -> list[HostRecord]:
-    records = []
-    for host in remote.gather_remote(args):
-        if host.status is not HostStatus.OK:
-            records.append(HostRecord(host.name, host.status, host.reason))
-            continue
-        try:
-            features = parse_features_document(host.features, f"{host.name}: gathered features")
-        except FeaturesError as exc:
-            records.append(HostRecord(host.name, HostStatus.ERROR, str(exc)))
-            continue
-        records.append(HostRecord(host.name, features=features, summary=host.summary))
-    return records
-
-
 def collect_hosts(args: argparse.Namespace) -> list[HostRecord]:
     hosts: list[HostRecord] = []
     if args.facts_cache:
         hosts.extend(read_fact_cache(args.facts_cache, args.facts_cache_prefix, args.facts_cache_timeout))
-    hosts.extend(_feature_hosts(args.features))
+    hosts.extend(record_from_features_file(path) for path in args.features)
     if remote.wants_remote(args):
-        hosts.extend(_remote_hosts(args))
+        hosts.extend(record_from_remote(host) for host in remote.gather_remote(args))
     if not hosts:
         raise FleetcompatError("no hosts: give --facts-cache DIR, --host/--hosts or --features FILE")
     seen: set[str] = set()

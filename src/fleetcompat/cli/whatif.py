@@ -17,8 +17,8 @@ from fleetcompat.cli.audit import add_host_sources, add_image_arguments, collect
 from fleetcompat.cli.validate import split_tags
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
 from fleetcompat.files import STDOUT, write_file, write_files
+from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.images import images_from_cli
-from fleetcompat.fleet.report import HostRecord
 from fleetcompat.fleet.resolve import resolve
 from fleetcompat.planning.changes import parse_change
 from fleetcompat.planning.plan import Step, hardware_features, load_plan

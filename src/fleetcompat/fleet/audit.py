@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fleetcompat.fleet.evaluate import evaluate_fleet
+from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.images import ImageEntry
-from fleetcompat.fleet.report import HostRecord, build_result
+from fleetcompat.fleet.report import build_result
 from fleetcompat.fleet.resolve import ResolvedImage, host_platform, resolve
 from fleetcompat.results.fleet import FleetResult, HostStatus, RunMeta
 

@@ -13,8 +13,7 @@ from typing import Any
 
 from fleetcompat.errors import FeaturesError, FleetcompatError
 from fleetcompat.files import load_json, read_input
-from fleetcompat.fleet.cachedfacts import record_from_facts
-from fleetcompat.fleet.report import HostRecord
+from fleetcompat.fleet.hosts import HostRecord, record_from_facts
 from fleetcompat.limits import FEATURES_BYTES
 from fleetcompat.results.fleet import HostStatus
 

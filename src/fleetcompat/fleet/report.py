@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from fleetcompat.errors import FleetcompatError
-from fleetcompat.features.model import Features
 from fleetcompat.files import write_files
 from fleetcompat.fleet import resolve
 from fleetcompat.fleet.evaluate import Outcome
+from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
 from fleetcompat.limits import REASON_LIMIT, cap_strings, cap_text
 from fleetcompat.results.fleet import (
@@ -25,18 +24,6 @@ from fleetcompat.results.fleet import (
     dumps,
 )
 from fleetcompat.results.fleet import Outcome as Cell
-
-
-@dataclass(slots=True)
-class HostRecord:
-    """One audited host as the gather step left it."""
-
-    name: str
-    status: HostStatus = HostStatus.OK
-    reason: str | None = None  # why unreachable / why gathering failed
-    features: Features | None = None
-    summary: dict[str, Any] | None = None
-    groups: tuple[str, ...] = field(default_factory=tuple)
 
 
 def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],

@@ -17,7 +17,8 @@ from fleetcompat.drift import CellChange, Drift, diff_results
 from fleetcompat.engine import FleetEvaluator
 from fleetcompat.features.model import Features
 from fleetcompat.fleet.evaluate import Outcome, evaluate_fleet
-from fleetcompat.fleet.report import HostRecord, build_result
+from fleetcompat.fleet.hosts import HostRecord
+from fleetcompat.fleet.report import build_result
 from fleetcompat.fleet.resolve import ResolvedImage, host_platform
 from fleetcompat.hostfeatures.summary import summarize
 from fleetcompat.planning.changes import ChangeError

@@ -40,9 +40,8 @@ class ActionModule(ControllerAction):
 
     def act(self, args: dict, task_vars: dict) -> dict:
         started = time.monotonic()
-        cached = fleetcompat_module("fleet.cachedfacts")
+        hosts = fleetcompat_module("fleet.hosts")
         audit = fleetcompat_module("fleet.audit")
-        report = fleetcompat_module("fleet.report")
         fleet = fleetcompat_module("results.fleet")
         run = fleet.RunMeta.now(inventory=args["inventory"], limit=args["limit"])
         now = datetime.datetime.now(datetime.UTC)
@@ -54,12 +53,12 @@ class ActionModule(ControllerAction):
             # would cost more than evaluating the fleet.
             variables = hostvars.raw_get(name) if name in hostvars else None
             if not isinstance(variables, Mapping):
-                records.append(report.HostRecord(name, fleet.HostStatus.ERROR, "not in the inventory"))
+                records.append(hosts.HostRecord(name, fleet.HostStatus.ERROR, "not in the inventory"))
                 continue
             facts = variables.get("ansible_facts")
-            records.append(cached.record_from_facts(name, facts if isinstance(facts, Mapping) else None,
-                                                    "fact cache", now, plain(variables.get("group_names") or []),
-                                                    seen))
+            records.append(hosts.record_from_facts(name, facts if isinstance(facts, Mapping) else None,
+                                                   "fact cache", now, plain(variables.get("group_names") or []),
+                                                   seen))
         entries = image_entries(args["images"])
         result, _ = audit.audit_hosts(entries, registry_options(args["registry"], entries), records, run, started)
         result, paths, decision, published = publish(result, args)

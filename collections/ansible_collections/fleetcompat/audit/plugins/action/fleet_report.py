@@ -4,23 +4,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
 from ansible.utils.display import Display
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
     PUBLISH_OPTIONS,
     ControllerAction,
-    fail_message,
     fleetcompat_module,
     plain,
     publish,
 )
-
-
-def _message(result: dict, default: str) -> str:
-    text = str(result.get("msg") or result.get("reason") or default)
-    return text.strip().splitlines()[0] if text.strip() else default
 
 
 class ActionModule(ControllerAction):
@@ -40,60 +33,28 @@ class ActionModule(ControllerAction):
         **PUBLISH_OPTIONS,
     }
 
-    def _host_record(self, name: str, hostvars, args: dict):
-        """The host's status and features from its variables: unreachable / error / ok, never dropped."""
-        report = fleetcompat_module("fleet.report")
-        load = fleetcompat_module("features.load")
-        errors = fleetcompat_module("errors")
-        status = fleetcompat_module("results.fleet").HostStatus
-        # The host's variables as stored, not templated: facts and registered results are data, and templating
-        # them (hundreds of KB per host) would cost more than the whole evaluation.
-        variables = hostvars.raw_get(name) if name in hostvars else None
-        if not isinstance(variables, Mapping):
-            return report.HostRecord(name, status.ERROR, "not in the inventory"), None
-        gathered = plain(variables.get(args["gather_result_var"]) or {})
-        if not gathered:
-            return report.HostRecord(name, status.ERROR, "not gathered (the host failed or was left out "
-                                                         "before fleetcompat's gather step)"), None
-        if gathered.get("unreachable"):
-            return report.HostRecord(name, status.UNREACHABLE, _message(gathered, "unreachable")), None
-        timedout = gathered.get("timedout")  # node_features' deadline on the host, or the task's timeout
-        if isinstance(timedout, Mapping):
-            return report.HostRecord(name, status.ERROR, f"gather timed out after {timedout.get('period')} s"), None
-        if gathered.get("failed"):
-            return report.HostRecord(name, status.ERROR, "gathering failed: " + _message(gathered, "failed")), None
-        facts = variables.get("ansible_facts") or {}
-        features = facts.get(args["features_fact"])
-        if features is None:
-            return report.HostRecord(name, status.ERROR, f"no {args['features_fact']} fact after gathering"), None
-        summary = facts.get(args["summary_fact"], gathered.get(args["summary_fact"]))
-        try:
-            parsed = load.parse_features_document(plain(features), f"{name}: {args['features_fact']}")
-        except errors.FleetcompatError as exc:
-            return report.HostRecord(name, status.ERROR, fail_message(exc)), None
-        compat = plain(variables.get(args["compat_result_var"]) or {})
-        if compat.get("failed"):
-            return report.HostRecord(name, status.ERROR, "evaluation failed: " + _message(compat, "failed")), None
-        record = report.HostRecord(name, status.OK, None, parsed, plain(summary) if summary else None,
-                                   tuple(variables.get("group_names") or ()))
-        return record, compat.get("images")
-
     def act(self, args: dict, task_vars: dict) -> dict:
         fleet = fleetcompat_module("results.fleet")
         report = fleetcompat_module("fleet.report")
+        hosts = fleetcompat_module("fleet.hosts")
         rundir = fleetcompat_module("fleet.rundir")
         evaluate = fleetcompat_module("fleet.evaluate")
         isolate = fleetcompat_module("fleet.isolate")
         hostvars = task_vars.get("hostvars", {})
+        names = hosts.PlayVariables(args["gather_result_var"], args["compat_result_var"], args["features_fact"],
+                                    args["summary_fact"])
         resolved = rundir.read_images(args["run_dir"])
         records, outcomes = [], {}
         for name in dict.fromkeys(args["hosts"]):
             try:
-                record, images = self._host_record(name, hostvars, args)
+                # The host's variables as stored, not templated: facts and registered results are data, and
+                # templating them (hundreds of KB per host) would cost more than the whole evaluation.
+                variables = hostvars.raw_get(name) if name in hostvars else None
+                record, images = hosts.record_from_play(name, variables, names, plain)
                 if images:
                     outcomes[name] = {alias: evaluate.entry_outcome(entry) for alias, entry in images.items()}
             except Exception as exc:  # what one host left behind must not end the report for the others
-                record = report.HostRecord(name, fleet.HostStatus.ERROR, isolate.internal_error(exc, f"host {name}"))
+                record = hosts.HostRecord(name, fleet.HostStatus.ERROR, isolate.internal_error(exc, f"host {name}"))
             records.append(record)
         started_at, elapsed = rundir.started(args["run_dir"])
         fleet_result = report.build_result(
