@@ -30,12 +30,12 @@ from fleetcompat.fleet.evaluate import evaluate_fleet
 from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.images import ImageEntry
 from fleetcompat.fleet.report import build_result
-from fleetcompat.fleet.resolve import OK, Resolution, ResolvedImage
+from fleetcompat.fleet.resolve import Resolution, ResolvedImage
 from fleetcompat.hostfeatures.summary import summarize
 from fleetcompat.planning.changes import parse_change
 from fleetcompat.planning.plan import Step
 from fleetcompat.planning.whatif import plan_states, simulate
-from fleetcompat.results.fleet import RunMeta
+from fleetcompat.results.fleet import PlatformStatus, RunMeta
 
 
 def fleet(hosts: int, profiles: int, specs: int, seed: int) -> tuple[list[HostRecord], list[ResolvedImage]]:
@@ -45,7 +45,8 @@ def fleet(hosts: int, profiles: int, specs: int, seed: int) -> tuple[list[HostRe
     for i in range(specs):
         spec = make_spec(rng, i)
         entry = ImageEntry(f"image-{i}", spec=f"spec{i}.yaml")
-        resolved.append(ResolvedImage(entry, (Resolution(None, OK, spec, None, f"sha256:{i:064x}", entry.spec),)))
+        resolution = Resolution(None, PlatformStatus.OK, spec, None, f"sha256:{i:064x}", entry.spec)
+        resolved.append(ResolvedImage(entry, (resolution,)))
     records = []
     for host in range(hosts):
         name = f"node-{host:05d}"

@@ -12,7 +12,7 @@ import pytest
 
 from fleetcompat.features import load_features_file
 from fleetcompat.features.model import Features
-from fleetcompat.fleet import resolve, rundir
+from fleetcompat.fleet import rundir
 from fleetcompat.fleet.codec import evaluation_from_dict
 from fleetcompat.fleet.evaluate import evaluate_fleet, evaluate_host
 from fleetcompat.fleet.hosts import HostRecord
@@ -27,7 +27,15 @@ from fleetcompat.fleet.resolve import (
     spec_document,
 )
 from fleetcompat.remote.target import TargetError, parse_target, read_hosts_file
-from fleetcompat.results.fleet import FleetResult, HostStatus, RunMeta, Status, outcome_from_evaluation
+from fleetcompat.results.fleet import (
+    FleetResult,
+    HostStatus,
+    PlatformStatus,
+    RunMeta,
+    SpecStatus,
+    Status,
+    cell_from_evaluation,
+)
 from fleetcompat.spec import parse_spec
 from tests.fleet.conftest import REPO, SPECS, run_fleetcompat
 
@@ -143,17 +151,17 @@ def test_host_platform_comes_from_the_gathered_arch(arch, platform):
 def test_image_status_summarises_its_platforms():
     entry = parse_images([{"image": "reg.example/app:1"}])[0]
     spec = parse_spec((SPECS / "x86-64-v3.yaml").read_bytes(), "x.yaml")
-    ok = Resolution("linux/amd64", resolve.OK, spec, "sha256:i", "sha256:a", "index sha256:i", "index")
-    no_arm = Resolution("linux/arm64", resolve.NO_MANIFEST, reason="image has no linux/arm64 manifest")
-    no_spec = Resolution(None, resolve.NO_SPEC, reason="reg.example/app:1: compatibility artifact not found")
-    failed = Resolution("linux/s390x", resolve.ERROR, reason="reg.example/app:1: HTTP 500")
+    ok = Resolution("linux/amd64", PlatformStatus.OK, spec, "sha256:i", "sha256:a", "index sha256:i", "index")
+    no_arm = Resolution("linux/arm64", PlatformStatus.NO_MANIFEST, reason="image has no linux/arm64 manifest")
+    no_spec = Resolution(None, PlatformStatus.NO_SPEC, reason="reg.example/app:1: compatibility artifact not found")
+    failed = Resolution("linux/s390x", PlatformStatus.ERROR, reason="reg.example/app:1: HTTP 500")
     image = ResolvedImage(entry, (no_spec, ok, no_arm))
-    assert (image.status, image.reason, image.spec_digest) == (resolve.OK, None, "sha256:a")
+    assert (image.status, image.reason, image.spec_digest) == (SpecStatus.OK, None, "sha256:a")
     assert image.for_platform("linux/arm64") is no_arm and image.for_platform(None) is no_spec
     assert "not resolved for platform linux/riscv64" in image.for_platform("linux/riscv64").reason
-    assert ResolvedImage(entry, (no_arm,)).status == resolve.OK  # no host can run it: every host incompatible
+    assert ResolvedImage(entry, (no_arm,)).status is SpecStatus.OK  # no host can run it: every host incompatible
     assert (ResolvedImage(entry, (no_spec, no_arm)).status, ResolvedImage(entry, (no_spec, failed)).reason) == (
-        resolve.NO_SPEC, failed.reason)
+        SpecStatus.NO_SPEC, failed.reason)
     again = ResolvedImage.from_record(json.loads(json.dumps(image.to_record())))
     assert again.resolutions[1].subject == "index" and spec_document(again.spec) == spec_document(spec)
     pinned = ResolvedImage(parse_images([{"image": "reg.example/app:1", "platform": "linux/amd64"}])[0], (ok,))
@@ -165,9 +173,11 @@ def test_fleet_result_cells_follow_each_hosts_platform():
     image's own reason (stated once, on the image)."""
     spec = parse_spec((SPECS / "x86-64-v3.yaml").read_bytes(), "x.yaml")
     entry = parse_images([{"image": "reg.example/app:1"}, {"image": "reg.example/down:1"}])
-    ok = Resolution("linux/amd64", resolve.OK, spec, "sha256:i", "sha256:a", "src", "platform-manifest")
-    no_spec = Resolution("linux/arm64", resolve.NO_SPEC, reason="reg.example/app:1: compatibility artifact not found")
-    down = [Resolution(p, resolve.ERROR, reason=f"reg.example/down:1: {p}: HTTP 500") for p in (None, "linux/arm64")]
+    ok = Resolution("linux/amd64", PlatformStatus.OK, spec, "sha256:i", "sha256:a", "src", "platform-manifest")
+    no_spec = Resolution("linux/arm64", PlatformStatus.NO_SPEC,
+                         reason="reg.example/app:1: compatibility artifact not found")
+    down = [Resolution(p, PlatformStatus.ERROR, reason=f"reg.example/down:1: {p}: HTTP 500")
+            for p in (None, "linux/arm64")]
     resolved = [ResolvedImage(entry[0], (ok, no_spec)), ResolvedImage(entry[1], tuple(down))]
     hosts = {name: Features(attributes={"cpu.info": {"arch": arch}} if arch else {})
              for name, arch in (("amd", "x86_64"), ("arm", "aarch64"), ("odd", None))}
@@ -189,14 +199,14 @@ def test_a_failing_registry_fetch_is_an_error_for_its_image_only(monkeypatch):
     def fetch(entry, platform):
         if entry.alias == "deep":
             raise RecursionError("maximum recursion depth exceeded")
-        return Resolution(platform, resolve.NO_SPEC, reason="no artifact")
+        return Resolution(platform, PlatformStatus.NO_SPEC, reason="no artifact")
 
     images = parse_images([{"image": "reg.example/deep:1"}, {"image": "reg.example/fine:1"}])
     monkeypatch.delenv("FLEETCOMPAT_DEBUG", raising=False)
     deep, fine = resolve_images(images, fetch)
     assert deep.reason == ("reg.example/deep:1: internal error: RecursionError: maximum recursion depth exceeded "
                            "(resolving its spec); FLEETCOMPAT_DEBUG=1 shows the traceback")
-    assert fine.status == resolve.NO_SPEC
+    assert fine.status is SpecStatus.NO_SPEC
     monkeypatch.setenv("FLEETCOMPAT_DEBUG", "1")
     deep, _ = resolve_images(images, fetch)
     assert deep.reason.splitlines()[1] == "Traceback (most recent call last):" and "in fetch" in deep.reason
@@ -214,7 +224,7 @@ def test_evaluations_round_trip_to_the_same_outcome():
         [resolved] = resolve_images(parse_images([{"spec": str(spec_file)}]))
         outcome = evaluate_fleet([resolved], [("h", features)])["h"][resolved.alias]
         rebuilt = evaluation_from_dict(json.loads(json.dumps(outcome.to_dict())))
-        assert outcome_from_evaluation(rebuilt) == outcome_from_evaluation(outcome), spec_file.name
+        assert cell_from_evaluation(rebuilt) == cell_from_evaluation(outcome), spec_file.name
 
 
 def test_hosts_that_look_alike_to_a_spec_share_one_evaluation(tmp_path):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fleetcompat.engine import evaluate_spec
-from fleetcompat.results.fleet import outcome_from_evaluation
+from fleetcompat.results.fleet import cell_from_evaluation
 from fleetcompat.results.remediation import Action, ActionKind, HintClass
 from tests.unit.builders import features, spec
 
@@ -86,7 +86,7 @@ def _hints(feature: str, matcher: str):
         - feature: {feature}
           {matcher}
     """
-    outcome = outcome_from_evaluation(evaluate_spec(spec(text), HOST))
+    outcome = cell_from_evaluation(evaluate_spec(spec(text), HOST))
     assert outcome.remediation is not None, "an incompatible outcome always has its closest set"
     return outcome.remediation
 
@@ -133,7 +133,7 @@ def test_closest_set_fewest_failing_then_weight():
         - feature: memory.hugepages
           matchExpressions: {hugepages-1Gi: {op: Ge, value: ['8']}}
     """
-    remediation = outcome_from_evaluation(evaluate_spec(spec(text), HOST)).remediation
+    remediation = cell_from_evaluation(evaluate_spec(spec(text), HOST)).remediation
     # sets 1 and 2 fail one expression each; set 2 has the higher weight
     assert (remediation.set_index, remediation.failing) == (2, 1)
     assert [h.text for h in remediation.hints] == ["1Gi hugepages ≥ 8 (host 0)"]
@@ -153,7 +153,7 @@ def test_match_any_counts_only_the_closest_alternative():
           - feature: kernel.loadedmodule
             matchExpressions: {vfio_pci: {op: Exists}}
     """
-    remediation = outcome_from_evaluation(evaluate_spec(spec(text), HOST)).remediation
+    remediation = cell_from_evaluation(evaluate_spec(spec(text), HOST)).remediation
     assert remediation.failing == 1
     assert [h.text for h in remediation.hints] == ["load kernel module vfio_pci"]
 
@@ -168,7 +168,7 @@ def test_compatible_outcome_has_no_remediation():
         - feature: cpu.cpuid
           matchExpressions: {AVX2: {op: Exists}}
     """
-    assert outcome_from_evaluation(evaluate_spec(spec(text), HOST)).remediation is None
+    assert cell_from_evaluation(evaluate_spec(spec(text), HOST)).remediation is None
 
 
 def test_hostile_strings_stay_data():
@@ -184,5 +184,5 @@ def test_hostile_strings_stay_data():
         - feature: kernel.loadedmodule
           matchExpressions: {{{json.dumps(hostile)}: {{op: Exists}}}}
     """
-    (hint,) = outcome_from_evaluation(evaluate_spec(spec(text), host)).remediation.hints
+    (hint,) = cell_from_evaluation(evaluate_spec(spec(text), host)).remediation.hints
     assert hostile in hint.text and hint.action is None

@@ -23,9 +23,9 @@ from fleetcompat._format.last_known import age
 from fleetcompat._format.nfd_json import go_json
 from fleetcompat._format.terminal import group_label, share
 from fleetcompat.results.fleet import (
+    Cell,
     FleetResult,
     HostStatus,
-    Outcome,
     ProfileGroup,
     SetInfo,
     Status,
@@ -68,7 +68,7 @@ def _asset(name: str) -> str:
     return resources.files("fleetcompat._format").joinpath("templates", name).read_text(encoding="utf-8")
 
 
-def _outcome_payload(outcome: Outcome, run_started_at: str) -> dict[str, Any]:
+def _outcome_payload(outcome: Cell, run_started_at: str) -> dict[str, Any]:
     out = {
         "s": str(outcome.status), "b": outcome.best_set, "r": outcome.reason, "p": outcome.platform,
         "f": [[rule.set_index, rule.rule, [[r.label, r.expected, r.actual, r.note] for r in rule.rows()]]
@@ -108,7 +108,7 @@ def _sets(sets: tuple[SetInfo, ...]) -> list[dict[str, Any]]:
 
 def payload(result: FleetResult, drift: Drift | None = None) -> dict[str, Any]:
     """What the page's script reads: profile groups with their members, interned outcomes and summaries."""
-    outcome_index: dict[Outcome, int] = {}
+    outcome_index: dict[Cell, int] = {}
     profile_index: dict[str, int] = {}
     profiles: list[dict[str, Any]] = []
     group_index: dict[str, int] = {}

@@ -12,11 +12,11 @@ import xml.etree.ElementTree as ET
 
 from fleetcompat._format.last_known import outcome_last_known
 from fleetcompat.results.fleet import (
+    Cell,
     FleetResult,
     HostResult,
     HostStatus,
     ImageInfo,
-    Outcome,
     PlatformStatus,
     Status,
     summary_label,
@@ -31,7 +31,7 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def failure_text(image: ImageInfo, outcome: Outcome) -> str:
+def failure_text(image: ImageInfo, outcome: Cell) -> str:
     lines = [outcome.reason] if outcome.reason else []
     for rule in outcome.failing:
         info = image.set_info(rule.set_index, outcome.platform)
@@ -44,19 +44,19 @@ def failure_text(image: ImageInfo, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def _reason(image: ImageInfo, host: HostResult, outcome: Outcome, run_started_at: str) -> str:
+def _reason(image: ImageInfo, host: HostResult, outcome: Cell, run_started_at: str) -> str:
     known = outcome_last_known(outcome, run_started_at)
     return (outcome.reason or host.reason or image.spec_error or str(outcome.status)) + (
         f" (last known: {known})" if known else "")
 
 
-def result_waiver(waivers: AppliedWaivers | None, outcome: Outcome) -> WaiverRecord | None:
+def result_waiver(waivers: AppliedWaivers | None, outcome: Cell) -> WaiverRecord | None:
     if waivers is None or outcome.waiver is None or outcome.waiver >= len(waivers.entries):
         return None
     return waivers.entries[outcome.waiver]
 
 
-def _verdict(case: ET.Element, image: ImageInfo, outcome: Outcome, reason: str, failure_texts: dict,
+def _verdict(case: ET.Element, image: ImageInfo, outcome: Cell, reason: str, failure_texts: dict,
              waivers: AppliedWaivers | None) -> None:
     """The testcase's child for `outcome` (`reason`: why it was not evaluated, for unreachable/error/waived)."""
     if outcome.status is Status.INCOMPATIBLE:

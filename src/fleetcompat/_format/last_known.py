@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from fleetcompat.results.fleet import LastKnown, Outcome
+from fleetcompat.results.fleet import Cell, LastKnown
 
 
 def parse_time(text: str) -> datetime.datetime | None:
@@ -34,6 +34,6 @@ def last_known_text(last: LastKnown, run_started_at: str) -> str:
     return f"{last.status} {age(last.at, run_started_at)}"
 
 
-def outcome_last_known(outcome: Outcome, run_started_at: str) -> str | None:
+def outcome_last_known(outcome: Cell, run_started_at: str) -> str | None:
     """'compatible 3 d ago' for an unreachable cell whose host's last known status is in the result, else None."""
     return last_known_text(outcome.last_known, run_started_at) if outcome.last_known is not None else None

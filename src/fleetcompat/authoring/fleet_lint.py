@@ -16,7 +16,7 @@ from fleetcompat.authoring.emit import name_list
 from fleetcompat.engine import FleetEvaluator
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
-from fleetcompat.results.fleet import FleetResult, HostStatus, Outcome, Status
+from fleetcompat.results.fleet import Cell, FleetResult, HostStatus, Status
 from fleetcompat.results.model import SpecEvaluation, TermResult
 from fleetcompat.spec.lint import LintWarning
 from fleetcompat.spec.model import FeatureMatcherTerm, Spec
@@ -95,7 +95,7 @@ def fleet_warnings(spec: Spec, hosts: Iterable[tuple[str, Features]]) -> tuple[l
     return warnings + _warnings(spec, counted, satisfied), total
 
 
-def _failing_keys(outcome: Outcome) -> set[tuple]:
+def _failing_keys(outcome: Cell) -> set[tuple]:
     return {(rule.set_index, rule.rule, term.any_of, term.feature, e.element, e.expected.op, e.expected.value,
              e.expected.type) for rule in outcome.failing for term in rule.terms for e in term.expressions}
 

@@ -32,12 +32,12 @@ from collections.abc import Iterable
 
 from fleetcompat.drift.model import Cause, CauseKind, CellChange, Drift, SpecChange, change_kind
 from fleetcompat.results.fleet import (
+    Cell,
     FailingExpression,
     FleetResult,
     HostResult,
     HostStatus,
     ImageInfo,
-    Outcome,
     Status,
 )
 
@@ -88,7 +88,7 @@ def _spec_changes(old: ImageInfo, new: ImageInfo) -> Iterable[SpecChange]:
             yield SpecChange(new.alias, entry.platform, old_platforms[entry.platform], entry.spec_digest)
 
 
-def _spec_digest(image: ImageInfo, outcome: Outcome) -> str | None:
+def _spec_digest(image: ImageInfo, outcome: Cell) -> str | None:
     entry = image.platform_spec(outcome.platform) if image.platforms else None
     return entry.spec_digest if entry is not None and entry.spec_digest else image.spec_digest
 
@@ -104,7 +104,7 @@ def _host_state(host: HostResult) -> str:
     return str(host.status) if host.status is HostStatus.OK else f"{host.status} ({host.reason})"
 
 
-def _expressions(outcome: Outcome) -> dict[_ExprKey, FailingExpression]:
+def _expressions(outcome: Cell) -> dict[_ExprKey, FailingExpression]:
     return {(rule.set_index, rule.rule, term.feature, term.any_of, e.element): e
             for rule in outcome.failing for term in rule.terms for e in term.expressions}
 
@@ -133,7 +133,7 @@ def _comparable(key: _ExprKey, other: dict[_ExprKey, FailingExpression]) -> bool
     return key[3] is None or any(k[:2] == key[:2] and k[3] is not None for k in other)
 
 
-def _waiver_state(outcome: Outcome) -> str:
+def _waiver_state(outcome: Cell) -> str:
     return f"waived ({outcome.original})" if outcome.status is Status.WAIVED else f"not waived ({outcome.status})"
 
 

@@ -18,7 +18,7 @@ from fleetcompat.features.model import Features
 from fleetcompat.results.model import SpecEvaluation
 from fleetcompat.spec.model import Spec
 
-Outcome = SpecEvaluation | FleetcompatError
+EvaluationOutcome = SpecEvaluation | FleetcompatError  # an evaluation, or why the engine could not decide
 
 
 @dataclass
@@ -108,11 +108,11 @@ class FleetEvaluator:
     def group_count(self) -> int:
         return len(self._representatives)
 
-    def evaluate_groups(self) -> list[dict[str, Outcome]]:
+    def evaluate_groups(self) -> list[dict[str, EvaluationOutcome]]:
         """Per group, per spec name: the evaluation, or the error NFD would abort with (kept per host×spec)."""
         out = []
         for features in self._representatives:
-            per_spec: dict[str, Outcome] = {}
+            per_spec: dict[str, EvaluationOutcome] = {}
             for name, spec in self.specs.items():
                 try:
                     per_spec[name] = evaluate_spec(spec, features, self.tags.get(name))
@@ -123,6 +123,6 @@ class FleetEvaluator:
             out.append(per_spec)
         return out
 
-    def results(self) -> dict[str, dict[str, Outcome]]:
+    def results(self) -> dict[str, dict[str, EvaluationOutcome]]:
         groups = self.evaluate_groups()
         return {host: groups[group] for host, group in self.host_group.items()}

@@ -19,22 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from fleetcompat.engine import FleetEvaluator, ProfileKey, evaluate_spec
+from fleetcompat.engine.batch import EvaluationOutcome
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
-from fleetcompat.fleet import resolve
 from fleetcompat.fleet.codec import evaluation_from_dict
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
-from fleetcompat.results.model import SpecEvaluation
+from fleetcompat.results.fleet import PlatformStatus, Status
 
-# Per-host statuses in image_compat's result (NO_SPEC: no spec for the host's platform)
-COMPATIBLE, INCOMPATIBLE, ERROR, NO_SPEC = "compatible", "incompatible", "error", "no-spec"
-_UNEVALUATED = {resolve.NO_MANIFEST: INCOMPATIBLE, resolve.NO_SPEC: NO_SPEC, resolve.ERROR: ERROR}
-
-Outcome = SpecEvaluation | FleetcompatError  # an evaluation, or why the engine could not decide
+# The cell status of a host whose platform has no spec for the image, by why it has none (entries are JSON:
+# plain strings).
+_UNEVALUATED = {PlatformStatus.NO_MANIFEST: Status.INCOMPATIBLE.value, PlatformStatus.NO_SPEC: Status.NO_SPEC.value,
+                PlatformStatus.ERROR: Status.ERROR.value}
 
 
 def evaluate_fleet(resolved: Sequence[ResolvedImage],
-                   hosts: Iterable[tuple[str, Features]]) -> dict[str, dict[str, Outcome]]:
+                   hosts: Iterable[tuple[str, Features]]) -> dict[str, dict[str, EvaluationOutcome]]:
     """host -> alias -> outcome, for every image that has a spec for the host's platform. Hosts are grouped by
     platform, and within a platform each distinct feature set is evaluated once per spec."""
     evaluators: dict[str | None, FleetEvaluator] = {}
@@ -88,21 +87,21 @@ def _memoised(directory: Path | None, key: str, compute: Callable[[], dict[str, 
         return value
 
 
-def outcome_entry(outcome: Outcome) -> dict[str, Any]:
+def outcome_entry(outcome: EvaluationOutcome) -> dict[str, Any]:
     """One image on one host as JSON: status, reason or best set, and the full evaluation."""
     if isinstance(outcome, FleetcompatError):
-        return {"status": ERROR, "reason": str(outcome), "bestSet": None, "evaluation": None}
+        return {"status": Status.ERROR.value, "reason": str(outcome), "bestSet": None, "evaluation": None}
     doc = outcome.to_dict()
-    return {"status": COMPATIBLE if outcome.compatible else INCOMPATIBLE, "reason": None,
+    return {"status": (Status.COMPATIBLE if outcome.compatible else Status.INCOMPATIBLE).value, "reason": None,
             "bestSet": doc["bestSet"], "evaluation": doc}
 
 
-def entry_outcome(entry: dict[str, Any]) -> Outcome | None:
+def entry_outcome(entry: dict[str, Any]) -> EvaluationOutcome | None:
     """The inverse of `outcome_entry` (the report step's view); None for a cell decided without evaluating (no
     spec or no manifest for the host's platform), which the fleet result derives from the image's resolutions."""
     if entry.get("evaluation") is not None:
         return evaluation_from_dict(entry["evaluation"])
-    return FleetcompatError(entry["reason"] or "evaluation failed") if entry["status"] == ERROR else None
+    return FleetcompatError(entry["reason"] or "evaluation failed") if entry["status"] == Status.ERROR else None
 
 
 def evaluate_host(resolved: Sequence[ResolvedImage], features: Features,

@@ -6,28 +6,26 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from fleetcompat.engine.batch import EvaluationOutcome
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.files import write_files
-from fleetcompat.fleet import resolve
-from fleetcompat.fleet.evaluate import Outcome
 from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
 from fleetcompat.limits import REASON_LIMIT, cap_strings, cap_text
 from fleetcompat.results.fleet import (
+    Cell,
     FleetResult,
     FleetResultBuilder,
     HostStatus,
     PlatformStatus,
     ProfilePieces,
     RunMeta,
-    SpecStatus,
     dumps,
 )
-from fleetcompat.results.fleet import Outcome as Cell
 
 
 def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
-                 outcomes: Mapping[str, Mapping[str, Outcome | None]], run: RunMeta,
+                 outcomes: Mapping[str, Mapping[str, EvaluationOutcome | None]], run: RunMeta,
                  duration_s: float | None = None, profile_pieces: ProfilePieces | None = None) -> FleetResult:
     """`outcomes`: host -> alias -> evaluation or engine error, for the hosts that were gathered (cells where the
     host's platform has no spec are derived from the image's resolutions). `profile_pieces`: see `profile_key`."""
@@ -35,10 +33,10 @@ def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
     for image in resolved:
         builder.add_image(image.alias, image.entry.reference, spec=image.spec, digest=image.digest,
                           spec_digest=image.spec_digest, spec_source=image.spec_source,
-                          spec_status=SPEC_STATUS[image.status], spec_error=image.reason, tags=image.entry.tags)
+                          spec_status=image.status, spec_error=image.reason, tags=image.entry.tags)
         if image.entry.image is not None:  # which spec (subject) each platform's hosts are audited with
             for r in image.resolutions:
-                builder.add_platform(image.alias, r.platform, PLATFORM_STATUS[r.status], spec=r.spec,
+                builder.add_platform(image.alias, r.platform, r.status, spec=r.spec,
                                      subject=r.subject, spec_digest=r.spec_digest, spec_source=r.spec_source,
                                      reason=r.reason)
     for host in hosts:
@@ -66,24 +64,20 @@ def _capped(outcome: Cell) -> Cell:
     return replace(outcome, failing=failing, reason=cap_text(outcome.reason, REASON_LIMIT) if outcome.reason else None)
 
 
-SPEC_STATUS = {resolve.OK: SpecStatus.OK, resolve.NO_SPEC: SpecStatus.NO_SPEC, resolve.ERROR: SpecStatus.ERROR}
-PLATFORM_STATUS = {resolve.OK: PlatformStatus.OK, resolve.NO_SPEC: PlatformStatus.NO_SPEC,
-                   resolve.ERROR: PlatformStatus.ERROR, resolve.NO_MANIFEST: PlatformStatus.NO_MANIFEST}
-
 
 def _add_cell(builder: FleetResultBuilder, host: str, image: ResolvedImage, resolution: Resolution,
-              outcome: Outcome | None) -> None:
+              outcome: EvaluationOutcome | None) -> None:
     platform = resolution.platform if image.entry.image is not None else None  # names a platforms entry
-    if resolution.status == resolve.OK:
+    if resolution.status is PlatformStatus.OK:
         if isinstance(outcome, FleetcompatError):
             builder.add_error(host, image.alias, str(outcome), platform=platform)
         elif outcome is not None:
             builder.add_evaluation(host, image.alias, outcome, platform=platform)
-    elif resolution.status == resolve.NO_MANIFEST:
+    elif resolution.status is PlatformStatus.NO_MANIFEST:
         builder.add_incompatible(host, image.alias, resolution.reason or "no manifest for the platform",
                                  platform=platform)
     elif resolution.reason != image.reason:  # the image's own reason is stated once, on the image
-        add = builder.add_no_spec if resolution.status == resolve.NO_SPEC else builder.add_error
+        add = builder.add_no_spec if resolution.status is PlatformStatus.NO_SPEC else builder.add_error
         add(host, image.alias, resolution.reason or resolution.status, platform=platform)
 
 

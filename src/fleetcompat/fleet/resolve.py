@@ -27,15 +27,13 @@ from fleetcompat.fleet.images import ImageEntry
 from fleetcompat.fleet.isolate import internal_error
 from fleetcompat.limits import SPEC_BYTES
 from fleetcompat.oci_platform import platform_of_arch
+from fleetcompat.results.fleet import PlatformStatus, SpecStatus
 from fleetcompat.spec import FeatureMatcherTerm, Spec, parse_spec
 
 RECORD_VERSION = 2
 
-# Resolution.status
-OK = "ok"
-NO_SPEC = "no-spec"  # the image has no compatibility artifact (for this platform, nor on its index)
-NO_MANIFEST = "no-manifest"  # the image has no manifest for this platform: it cannot run there
-ERROR = "error"
+# Resolution.status: PlatformStatus (OK, NO_SPEC: no compatibility artifact for this platform nor on its index,
+# NO_MANIFEST: no manifest for this platform, so it cannot run there, ERROR); ResolvedImage.status: SpecStatus.
 
 
 def host_platform(features: Features | None) -> str | None:
@@ -76,7 +74,7 @@ class Resolution:
     """An image's spec for one platform, or why there is none."""
 
     platform: str | None  # what was asked for: os/arch, or None (the index / single manifest; any spec file)
-    status: str  # OK, NO_SPEC, NO_MANIFEST or ERROR
+    status: PlatformStatus
     spec: Spec | None = None
     digest: str | None = None  # image manifest digest (the index of a multi-platform image)
     spec_digest: str | None = None  # compatibility artifact digest, or sha256 of the spec file
@@ -94,7 +92,7 @@ class Resolution:
     @classmethod
     def from_record(cls, record: dict[str, Any], source: str) -> Resolution:
         spec = None if record["spec"] is None else parse_spec(json.dumps(record["spec"]), source)
-        return cls(record["platform"], record["status"], spec, record["digest"], record["specDigest"],
+        return cls(record["platform"], PlatformStatus(record["status"]), spec, record["digest"], record["specDigest"],
                    record["specSource"], record["subject"], record["reason"], tuple(record["warnings"]))
 
 
@@ -121,24 +119,25 @@ class ResolvedImage:
             return self.resolutions[0]
         found = next((r for r in self.resolutions if r.platform == platform), None)
         if found is None:  # a host that was not among those the images were resolved for
-            return Resolution(platform, ERROR, reason=f"{self.entry.reference}: not resolved for platform "
-                                                      f"{platform or 'unknown'} (resolve with every audited host)")
+            return Resolution(platform, PlatformStatus.ERROR,
+                              reason=f"{self.entry.reference}: not resolved for platform "
+                                     f"{platform or 'unknown'} (resolve with every audited host)")
         return found
 
     @property
-    def status(self) -> str:
+    def status(self) -> SpecStatus:
         """The image as a whole: OK when some platform has a spec (or none can run it at all: every host is then
         incompatible), else ERROR if some platform failed, else NO_SPEC."""
         statuses = {r.status for r in self.resolutions}
-        if OK in statuses or statuses == {NO_MANIFEST}:
-            return OK
-        return ERROR if ERROR in statuses else NO_SPEC
+        if PlatformStatus.OK in statuses or statuses == {PlatformStatus.NO_MANIFEST}:
+            return SpecStatus.OK
+        return SpecStatus.ERROR if PlatformStatus.ERROR in statuses else SpecStatus.NO_SPEC
 
     @property
     def reason(self) -> str | None:
         """Why the image as a whole has no spec (None when `status` is OK), stated once for all its hosts."""
         status = self.status
-        return None if status == OK else next(r.reason for r in self.resolutions if r.status == status)
+        return None if status is SpecStatus.OK else next(r.reason for r in self.resolutions if r.status == status)
 
     def _usable(self) -> list[Resolution]:
         return [r for r in self.resolutions if r.spec is not None]
@@ -192,7 +191,8 @@ def _check_tags(entry: ImageEntry, resolution: Resolution) -> Resolution:
     try:
         select_sets(resolution.spec, entry.tags)
     except FleetcompatError as exc:
-        return Resolution(resolution.platform, ERROR, digest=resolution.digest, reason=_naming(entry, exc))
+        return Resolution(resolution.platform, PlatformStatus.ERROR, digest=resolution.digest,
+                          reason=_naming(entry, exc))
     return resolution
 
 
@@ -207,9 +207,9 @@ def _resolve_file(entry: ImageEntry) -> Resolution:
         raw = read_input(entry.spec, "spec file", SpecError, SPEC_BYTES)
         spec = parse_spec(raw, entry.spec)
     except FleetcompatError as exc:
-        return Resolution(None, ERROR, reason=str(exc))
+        return Resolution(None, PlatformStatus.ERROR, reason=str(exc))
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
-    return _check_tags(entry, Resolution(None, OK, spec, None, digest, f"file {entry.spec}"))
+    return _check_tags(entry, Resolution(None, PlatformStatus.OK, spec, None, digest, f"file {entry.spec}"))
 
 
 def _isolated(entry: ImageEntry, platform: str | None, resolve_one: Callable[[], Resolution]) -> Resolution:
@@ -218,13 +218,15 @@ def _isolated(entry: ImageEntry, platform: str | None, resolve_one: Callable[[],
     try:
         return resolve_one()
     except Exception as exc:  # one image's failure must not end the audit of the others
-        return Resolution(platform, ERROR, reason=f"{entry.reference}: {internal_error(exc, 'resolving its spec')}")
+        return Resolution(platform, PlatformStatus.ERROR,
+                          reason=f"{entry.reference}: {internal_error(exc, 'resolving its spec')}")
 
 
 def _resolve_registry(entry: ImageEntry, platform: str | None, fetch: RegistryFetch | None) -> Resolution:
     if fetch is None:
-        return Resolution(platform, ERROR, reason=f"{entry.image}: registry images need the registry client "
-                                                  "(fleetcompat.registry), which is not available")
+        return Resolution(platform, PlatformStatus.ERROR,
+                          reason=f"{entry.image}: registry images need the registry client "
+                                 "(fleetcompat.registry), which is not available")
     return _check_tags(entry, fetch(entry, platform))
 
 
@@ -270,13 +272,14 @@ def resolve(images: Sequence[ImageEntry], registry_options: Any = None,
         try:
             got = fetcher.fetch(entry.image, platform)
         except PlatformNotFoundError as exc:
-            return Resolution(platform, NO_MANIFEST, reason=f"image has no {platform} manifest ({exc.message})")
+            return Resolution(platform, PlatformStatus.NO_MANIFEST,
+                              reason=f"image has no {platform} manifest ({exc.message})")
         except NoCompatibilityArtifactError as exc:
-            return Resolution(platform, NO_SPEC, reason=_naming(entry, exc))
+            return Resolution(platform, PlatformStatus.NO_SPEC, reason=_naming(entry, exc))
         except FleetcompatError as exc:  # registry errors, and SpecError for a malformed spec
-            return Resolution(platform, ERROR, reason=_naming(entry, exc))
+            return Resolution(platform, PlatformStatus.ERROR, reason=_naming(entry, exc))
         source = f"{got.source}: artifact {got.artifact_digest} on the {got.subject} {got.subject_digest}"
-        return Resolution(platform, OK, got.spec, got.image_digest, got.artifact_digest, source, got.subject,
-                          warnings=tuple(got.warnings))
+        return Resolution(platform, PlatformStatus.OK, got.spec, got.image_digest, got.artifact_digest, source,
+                          got.subject, warnings=tuple(got.warnings))
 
     return resolve_images(images, fetch, platforms)

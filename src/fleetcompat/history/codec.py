@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetcompat.history.interface import HistoryError
-from fleetcompat.results.fleet import FleetResult, FleetResultError, HostStatus, Outcome, Status, outcome_to_dict
+from fleetcompat.results.fleet import Cell, FleetResult, FleetResultError, HostStatus, Status, cell_to_dict
 
 _COMPRESSION = 1  # the documents are repetitive: level 1 already shrinks them ~10×, at a fraction of level 6's time
 
@@ -51,8 +51,8 @@ IMAGE_COLUMNS = (Status.COMPATIBLE, Status.INCOMPATIBLE, Status.UNREACHABLE, Sta
 
 def encode(result: FleetResult) -> EncodedRun:
     aliases = result.aliases()
-    outcome_index: dict[Outcome, int] = {}
-    # Cells share their Outcome objects (the builder and the loader intern them): looking them up by identity
+    outcome_index: dict[Cell, int] = {}
+    # Cells share their Cell objects (the builder and the loader intern them): looking them up by identity
     # first hashes each distinct outcome once instead of 200,000 times (an outcome's hash walks all its rules).
     index_by_id: dict[int, str] = {}
     groups_text: dict[tuple[str, ...], str] = {}
@@ -79,7 +79,7 @@ def encode(result: FleetResult) -> EncodedRun:
     # The document's head (schema, run, images) as the fleet result encodes it; hosts are rows instead.
     head = FleetResult(result.run, result.images, [], result.waivers).to_dict()
     head["profiles"] = profiles
-    head["outcomes"] = [outcome_to_dict(o) for o in outcome_index]
+    head["outcomes"] = [cell_to_dict(o) for o in outcome_index]
     del head["hosts"]
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
     image_rows = [(position, image.alias, image.reference, image.spec_digest,

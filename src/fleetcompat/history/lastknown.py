@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from fleetcompat.results.fleet import FleetResult, HostStatus, LastKnown, Outcome, Status
+from fleetcompat.results.fleet import Cell, FleetResult, HostStatus, LastKnown, Status
 
 
 def unreachable_hosts(result: FleetResult) -> list[str]:
@@ -15,7 +15,7 @@ def unreachable_hosts(result: FleetResult) -> list[str]:
 def with_last_known(result: FleetResult, known: Mapping[str, Mapping[str, LastKnown]]) -> FleetResult:
     """The result with each unreachable cell carrying what its host had for that image when last reached. The
     status stays `unreachable`: a gate never sees an old verdict as a fresh one."""
-    interned: dict[Outcome, Outcome] = {}
+    interned: dict[Cell, Cell] = {}
     hosts = []
     for host in result.hosts:
         previous = known.get(host.name) if host.status is HostStatus.UNREACHABLE else None

@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 from fleetcompat import __version__
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.results.fleet import (
+    Cell,
     FleetResult,
     HostResult,
     HostStatus,
     ImageInfo,
-    Outcome,
     PlatformSpec,
     RunMeta,
     RunPart,
@@ -241,17 +241,17 @@ def _same_entry(a: HostResult, b: HostResult) -> bool:
         b.groups, b.status, b.reason, b.profile, b.summary, b.outcomes)
 
 
-def _cell(host: HostResult, alias: str, part: Part, stale: bool) -> Outcome:
+def _cell(host: HostResult, alias: str, part: Part, stale: bool) -> Cell:
     """The host's outcome for `alias` in the merged result (`stale`: its part audited another spec of it)."""
     if host.status is HostStatus.UNREACHABLE:
-        return Outcome(Status.UNREACHABLE)
+        return Cell(Status.UNREACHABLE)
     if host.status is HostStatus.ERROR:
-        return Outcome(Status.ERROR)
+        return Cell(Status.ERROR)
     if stale:
         other = _spec_of(part.result.image(alias))
-        return Outcome(Status.ERROR, reason=f"audited with another spec of this image ({other}, {part.source}); "
+        return Cell(Status.ERROR, reason=f"audited with another spec of this image ({other}, {part.source}); "
                        "the merge kept the newest")
     outcome = host.outcomes.get(alias)
     if outcome is None:
-        return Outcome(Status.ERROR, reason=f"not audited for this image (no image {alias!r} in {part.source})")
+        return Cell(Status.ERROR, reason=f"not audited for this image (no image {alias!r} in {part.source})")
     return outcome

@@ -15,8 +15,9 @@ from typing import Any
 
 from fleetcompat.drift import CellChange, Drift, diff_results
 from fleetcompat.engine import FleetEvaluator
+from fleetcompat.engine.batch import EvaluationOutcome
 from fleetcompat.features.model import Features
-from fleetcompat.fleet.evaluate import Outcome, evaluate_fleet
+from fleetcompat.fleet.evaluate import evaluate_fleet
 from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.report import build_result
 from fleetcompat.fleet.resolve import ResolvedImage, host_platform
@@ -139,7 +140,7 @@ class _Outcomes:
     def __init__(self, resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord]) -> None:
         self.resolved = resolved
         gathered = [(h.name, h.features) for h in hosts if h.features is not None and h.status is HostStatus.OK]
-        self.current: dict[str, dict[str, Outcome]] = evaluate_fleet(resolved, gathered)
+        self.current: dict[str, dict[str, EvaluationOutcome]] = evaluate_fleet(resolved, gathered)
         self._reads: dict[tuple[str, str | None], frozenset[str]] = {}
 
     def _reads_of(self, image: ResolvedImage, platform: str | None, spec: Spec) -> frozenset[str]:
@@ -148,10 +149,11 @@ class _Outcomes:
             self._reads[key] = frozenset(spec.feature_names())
         return self._reads[key]
 
-    def step(self, before: dict[str, HostRecord], touched: Sequence[HostRecord]) -> dict[str, dict[str, Outcome]]:
+    def step(self, before: dict[str, HostRecord],
+             touched: Sequence[HostRecord]) -> dict[str, dict[str, EvaluationOutcome]]:
         pending: dict[tuple, list[str]] = {}  # (alias, platform, old outcome id or host, changed content) -> hosts
         representatives: dict[tuple, Features] = {}
-        updated: dict[str, dict[str, Outcome]] = {}
+        updated: dict[str, dict[str, EvaluationOutcome]] = {}
         for record in touched:
             old, new = before[record.name].features, record.features
             assert old is not None and new is not None

@@ -55,7 +55,7 @@ class Status(StrEnum):
     UNREACHABLE = "unreachable"  # the host could not be reached, so nothing was evaluated
     ERROR = "error"  # gathering, registry, spec or evaluation failed
     NO_SPEC = "no-spec"  # the image has no compatibility spec attached
-    WAIVED = "waived"  # a waiver accepts the cell; Outcome.original keeps the verdict (fleetcompat.waivers)
+    WAIVED = "waived"  # a waiver accepts the cell; Cell.original keeps the verdict (fleetcompat.waivers)
 
 
 class HostStatus(StrEnum):
@@ -230,8 +230,9 @@ class LastKnown:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    """One image on one host. Identical outcomes are one shared object (and one JSON entry)."""
+class Cell:
+    """One cell of the fleet matrix: the outcome of one image on one host. Identical cells are one shared object
+    (and one JSON entry)."""
 
     status: Status
     best_set: int | None = None  # SetInfo.index of the chosen set when compatible
@@ -252,7 +253,7 @@ class HostResult:
     reason: str | None  # why unreachable / gathering failed
     profile: str | None  # hardware-profile key: identical hardware (as the audited specs see it) = same key
     summary: dict[str, Any] | None  # the gatherer's free-form hardware summary
-    outcomes: dict[str, Outcome]  # image alias -> outcome, for every image in the run
+    outcomes: dict[str, Cell]  # image alias -> outcome, for every image in the run
     part: int | None = None  # merged results: index into run.parts of the run this entry comes from
 
 
@@ -262,7 +263,7 @@ class ProfileGroup:
 
     profile: str | None
     host_status: HostStatus
-    outcomes: tuple[Outcome, ...]  # in FleetResult.images order
+    outcomes: tuple[Cell, ...]  # in FleetResult.images order
     hosts: tuple[HostResult, ...]
 
 
@@ -366,10 +367,10 @@ class FleetResultBuilder:
         self._images: dict[str, ImageInfo] = {}
         self._hosts: dict[str, HostResult] = {}
         self._feature_names: set[str] = set()
-        self._interned: dict[Outcome, Outcome] = {}
+        self._interned: dict[Cell, Cell] = {}
         # Identical hosts share one evaluation (FleetEvaluator) and often one Features object: convert or hash
         # each once. Keyed by id, with the object kept alive next to its value so the id stays its own.
-        self._converted: dict[tuple[int, str | None], tuple[SpecEvaluation, Outcome]] = {}
+        self._converted: dict[tuple[int, str | None], tuple[SpecEvaluation, Cell]] = {}
         self._projected: dict[int, tuple[Features, str]] = {}
 
     def add_image(self, alias: str, reference: str, *, spec: Spec | None = None, digest: str | None = None,
@@ -447,7 +448,7 @@ class FleetResultBuilder:
                              "nothing can have been evaluated")
         known = self._converted.get((id(evaluation), platform))
         if known is None:
-            outcome = replace(outcome_from_evaluation(evaluation), platform=platform)
+            outcome = replace(cell_from_evaluation(evaluation), platform=platform)
             outcome = self._interned.setdefault(outcome, outcome)
             known = self._converted[id(evaluation), platform] = (evaluation, outcome)
         self._set(host, image_alias, known[1], interned=True)
@@ -455,15 +456,15 @@ class FleetResultBuilder:
     def add_error(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
         """This host × image could not be decided (e.g. the engine aborted on a non-integer value for `Gt`, or the
         spec for the host's platform could not be had)."""
-        self._set(host, image_alias, Outcome(Status.ERROR, reason=reason, platform=platform))
+        self._set(host, image_alias, Cell(Status.ERROR, reason=reason, platform=platform))
 
     def add_incompatible(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
         """Incompatible without evaluating a spec, e.g. "image has no linux/arm64 manifest"."""
-        self._set(host, image_alias, Outcome(Status.INCOMPATIBLE, reason=reason, platform=platform))
+        self._set(host, image_alias, Cell(Status.INCOMPATIBLE, reason=reason, platform=platform))
 
     def add_no_spec(self, host: str, image_alias: str, reason: str, *, platform: str | None = None) -> None:
         """No spec for this host (e.g. none for its platform) while the image has one for other hosts."""
-        self._set(host, image_alias, Outcome(Status.NO_SPEC, reason=reason, platform=platform))
+        self._set(host, image_alias, Cell(Status.NO_SPEC, reason=reason, platform=platform))
 
     def _image(self, alias: str) -> ImageInfo:
         image = self._images.get(alias)
@@ -471,7 +472,7 @@ class FleetResultBuilder:
             raise ValueError(f"unknown image {alias!r}; call add_image first")
         return image
 
-    def _set(self, host: str, image_alias: str, outcome: Outcome, interned: bool = False) -> None:
+    def _set(self, host: str, image_alias: str, outcome: Cell, interned: bool = False) -> None:
         self._image(image_alias)
         target = self._hosts.get(host)
         if target is None:
@@ -488,10 +489,10 @@ class FleetResultBuilder:
             elapsed = duration_s if duration_s is not None else time.perf_counter() - self._started
             run = replace(run, duration_s=round(elapsed, 3))
         derived = {
-            Status.UNREACHABLE: Outcome(Status.UNREACHABLE), Status.ERROR: Outcome(Status.ERROR),
-            Status.NO_SPEC: Outcome(Status.NO_SPEC),
+            Status.UNREACHABLE: Cell(Status.UNREACHABLE), Status.ERROR: Cell(Status.ERROR),
+            Status.NO_SPEC: Cell(Status.NO_SPEC),
         }
-        missing = Outcome(Status.ERROR, reason="not evaluated")
+        missing = Cell(Status.ERROR, reason="not evaluated")
         hosts = []
         for host in self._hosts.values():
             outcomes = {}
@@ -513,16 +514,16 @@ class FleetResultBuilder:
         return FleetResult(run, list(self._images.values()), hosts)
 
 
-def outcome_from_evaluation(evaluation: SpecEvaluation) -> Outcome:
+def cell_from_evaluation(evaluation: SpecEvaluation) -> Cell:
     failing = tuple(
         FailingRule(result.index, rule.name, _failing_terms(rule))
         for result in evaluation.sets for rule in result.rules if not rule.matched
     )
     best = evaluation.best
     if evaluation.compatible:
-        return Outcome(Status.COMPATIBLE, best.index if best else None, failing)
+        return Cell(Status.COMPATIBLE, best.index if best else None, failing)
     weights = {result.index: result.weight for result in evaluation.sets}
-    return Outcome(Status.INCOMPATIBLE, None, failing, remediation=closest_remediation(failing, weights))
+    return Cell(Status.INCOMPATIBLE, None, failing, remediation=closest_remediation(failing, weights))
 
 
 def _failing_terms(rule: RuleResult) -> tuple[FailingTerm, ...]:
@@ -597,7 +598,7 @@ def _piece(tag: str, value: Any, pieces: ProfilePieces | None) -> str:
 
 
 def _encode(result: FleetResult) -> dict[str, Any]:
-    outcome_index: dict[Outcome, int] = {}
+    outcome_index: dict[Cell, int] = {}
     # Hosts share outcome objects; hashing a frozen dataclass walks all its failing rules every time, so each
     # object is hashed once (a merged result holds equal outcomes from several parts as distinct objects).
     index_by_id: dict[int, int] = {}
@@ -625,7 +626,7 @@ def _encode(result: FleetResult) -> dict[str, Any]:
         "images": [_encode_image(i) for i in result.images],
         **({"waivers": result.waivers.to_dict()} if result.waivers is not None else {}),
         "profiles": profiles,
-        "outcomes": [outcome_to_dict(o) for o in outcome_index],
+        "outcomes": [cell_to_dict(o) for o in outcome_index],
         "hosts": hosts,
     }
 
@@ -661,7 +662,7 @@ def _decode_sets(docs: list[dict[str, Any]]) -> tuple[SetInfo, ...]:
     return tuple(SetInfo(s["index"], s["weight"], s["tag"], s["description"]) for s in docs)
 
 
-def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
+def cell_to_dict(outcome: Cell) -> dict[str, Any]:
     """The JSON form of one outcome (an entry of the document's `outcomes` table)."""
     out: dict[str, Any] = {"status": str(outcome.status)}
     if outcome.best_set is not None:
@@ -718,7 +719,7 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
     if len(set(aliases)) != len(aliases):
         raise FleetResultError("image aliases are not unique", where=f"{where}: images")
     waivers = AppliedWaivers.from_dict(doc["waivers"]) if "waivers" in doc else None
-    outcomes = [_decode_outcome(o) for o in doc["outcomes"]]
+    outcomes = [_decode_cell(o) for o in doc["outcomes"]]
     entries = len(waivers.entries) if waivers is not None else 0
     for n, outcome in enumerate(outcomes):
         if outcome.waiver is not None and outcome.waiver >= entries:
@@ -752,7 +753,7 @@ def _decode(doc: dict[str, Any], where: str) -> FleetResult:
     return FleetResult(run, images, hosts, waivers)
 
 
-def _decode_outcome(doc: dict[str, Any]) -> Outcome:
+def _decode_cell(doc: dict[str, Any]) -> Cell:
     failing = tuple(
         FailingRule(r["set"], r["rule"], tuple(
             FailingTerm(t["feature"], t.get("anyOf"), t["featurePresent"], tuple(
@@ -771,7 +772,7 @@ def _decode_outcome(doc: dict[str, Any]) -> Outcome:
     remediation = remediation_from_dict(doc["remediation"]) if "remediation" in doc else None
     known = doc.get("lastKnown")
     last_known = LastKnown(Status(known["status"]), known["at"]) if known is not None else None
-    return Outcome(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
+    return Cell(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
                    original, doc.get("waiver"), remediation, last_known)
 
 

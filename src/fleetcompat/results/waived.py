@@ -1,7 +1,7 @@
 """The waivers a fleet result was checked against, as recorded in it (`fleet-result/v1`'s optional `waivers`).
 
-A waived cell has status `waived` and keeps its original verdict (`Outcome.original`) and failing expressions;
-`Outcome.waiver` is the index of the entry below that waived it. Entries that had expired on `date` waive
+A waived cell has status `waived` and keeps its original verdict (`Cell.original`) and failing expressions;
+`Cell.waiver` is the index of the entry below that waived it. Entries that had expired on `date` waive
 nothing, but `cells` still counts the cells they would have covered, so the gate can name them. Which entries
 match which cells is decided by `fleetcompat.waivers.apply`; this module is only the record and its JSON form.
 """

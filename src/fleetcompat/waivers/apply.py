@@ -13,26 +13,26 @@ from __future__ import annotations
 import datetime
 from dataclasses import replace
 
-from fleetcompat.results.fleet import FleetResult, HostResult, ImageInfo, Outcome, Status
+from fleetcompat.results.fleet import Cell, FleetResult, HostResult, ImageInfo, Status
 from fleetcompat.results.waived import AppliedWaivers, WaiverRecord
 from fleetcompat.waivers.model import Waiver, WaiverFile, load_waivers, parse_waivers
 from fleetcompat.yamlsrc import LocatedDocument
 
 
-def unwaived(outcome: Outcome) -> Outcome:
+def unwaived(outcome: Cell) -> Cell:
     if outcome.status is not Status.WAIVED or outcome.original is None:
         return outcome
     return replace(outcome, status=outcome.original, original=None, waiver=None)
 
 
-def _set_matches(wanted: str | int, image: ImageInfo, outcome: Outcome, index: int) -> bool:
+def _set_matches(wanted: str | int, image: ImageInfo, outcome: Cell, index: int) -> bool:
     if isinstance(wanted, int):
         return index + 1 == wanted
     info = image.set_info(index, outcome.platform)
     return info is not None and wanted in (info.tag, info.description)
 
 
-def covers(waiver: Waiver, image: ImageInfo, outcome: Outcome) -> bool:
+def covers(waiver: Waiver, image: ImageInfo, outcome: Cell) -> bool:
     """Whether `waiver` accepts this (unwaived) outcome of `image`; the host is checked by the caller."""
     if outcome.status not in waiver.statuses:
         return False
@@ -54,9 +54,9 @@ def apply_waivers(result: FleetResult, waivers: WaiverFile, today: datetime.date
     cells = [0] * len(entries)
     # Hosts of one profile share outcome objects: decisions and waived copies are made once per object. The
     # restored (unwaived) copies are kept here, so the ids used as keys stay unique.
-    restored: dict[int, Outcome] = {}
+    restored: dict[int, Cell] = {}
     decided: dict[tuple[int, str, int], bool] = {}  # (entry, image, id(outcome)) -> covers
-    waived: dict[tuple[int, int], Outcome] = {}  # (entry, id(outcome)) -> the waived outcome, shared
+    waived: dict[tuple[int, int], Cell] = {}  # (entry, id(outcome)) -> the waived outcome, shared
     hosts = []
     for host in result.hosts:
         outcomes = {alias: restored.get(id(o)) or restored.setdefault(id(o), unwaived(o))

@@ -58,7 +58,8 @@ class ActionModule(ControllerAction):
             memo = None
         outcomes = evaluate.evaluate_host(resolved, features, memo)
         out = {"changed": False, "images": outcomes}
-        for status, key in ((evaluate.COMPATIBLE, "compatible"), (evaluate.INCOMPATIBLE, "incompatible"),
-                            (evaluate.ERROR, "errors"), (evaluate.NO_SPEC, "no_spec")):
+        cell = fleetcompat_module("results.fleet").Status
+        for status, key in ((cell.COMPATIBLE, "compatible"), (cell.INCOMPATIBLE, "incompatible"),
+                            (cell.ERROR, "errors"), (cell.NO_SPEC, "no_spec")):
             out[key] = [alias for alias, outcome in outcomes.items() if outcome["status"] == status]
         return out

@@ -21,9 +21,9 @@ def _image_summary(image) -> dict:
     """One `images` entry of the result: the image's status, and per platform where its spec came from."""
     return {
         "alias": image.alias, "reference": image.entry.reference, "required": image.entry.required,
-        "status": image.status, "error": image.reason, "digest": image.digest, "spec_digest": image.spec_digest,
+        "status": str(image.status), "error": image.reason, "digest": image.digest, "spec_digest": image.spec_digest,
         "spec_source": image.spec_source, "sets": len(image.spec.compatibilities) if image.spec is not None else 0,
-        "platforms": [{"platform": r.platform, "status": r.status, "subject": r.subject,
+        "platforms": [{"platform": r.platform, "status": str(r.status), "subject": r.subject,
                        "spec_digest": r.spec_digest, "reason": r.reason}
                       for r in image.resolutions] if image.entry.image is not None else [],
     }
