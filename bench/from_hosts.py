@@ -24,9 +24,9 @@ from pathlib import Path
 from evaluate import make_profile
 
 from fleetcompat.cli import main as fleetcompat
-from fleetcompat.engine.ops import parse_version
 from fleetcompat.features import load_features_file
 from fleetcompat.spec import parse_spec
+from fleetcompat.spec.ops import parse_version
 
 GOAL_S = 10.0
 

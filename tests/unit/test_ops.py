@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from fleetcompat.engine.ops import BoundError, atoi, compile_expression, parse_version
 from fleetcompat.errors import EvaluationError
+from fleetcompat.spec.ops import BoundError, atoi, compile_expression, parse_version
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_inregexp_searches_unanchored_with_re2():
 def test_pathological_regex_is_linear_time():
     # Catastrophic for a backtracking engine ((a+)+$ on 'a'*64+'b' is ~2**64 steps); RE2 answers at once.
     code = (
-        "from fleetcompat.engine.ops import compile_expression\n"
+        "from fleetcompat.spec.ops import compile_expression\n"
         "m = compile_expression('InRegexp', ('(a+)+$', '(x|x|x)*y'), '')\n"
         "assert m(True, 'a' * 64 + 'b') is False\n"
         "assert m(True, 'x' * 5000) is False\n"

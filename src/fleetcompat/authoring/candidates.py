@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from fleetcompat.engine.ops import parse_version
 from fleetcompat.features.model import Features
 from fleetcompat.spec.lint import name_problem, value_problem
+from fleetcompat.spec.ops import parse_version
 
 CPU_FLAGS = "cpu.cpuid"
 LOADED_MODULES = "kernel.loadedmodule"

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from fleetcompat.engine.evaluate import INSTANCE_IDENTITY, RULE_MATCHED, evaluate_spec
+from fleetcompat.engine.evaluate import INSTANCE_IDENTITY, evaluate_spec
 from fleetcompat.errors import EvaluationError, FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.results.model import SpecEvaluation
-from fleetcompat.spec.model import Spec
+from fleetcompat.spec.model import RULE_MATCHED, Spec
 
 EvaluationOutcome = SpecEvaluation | FleetcompatError  # an evaluation, or why the engine could not decide
 

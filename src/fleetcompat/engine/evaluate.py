@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from fleetcompat.errors import EvaluationError, FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.results.model import ExpressionResult, RuleResult, SetResult, SpecEvaluation, TermResult
-from fleetcompat.spec.model import Compatibility, FeatureMatcherTerm, GroupRule, Spec
+from fleetcompat.spec.model import RULE_MATCHED, Compatibility, FeatureMatcherTerm, GroupRule, Spec
 
-RULE_MATCHED = "rule.matched"
 # Attributes that identify an instance for a reader ("which NIC"): results show them next to the compared ones.
 INSTANCE_IDENTITY = frozenset({"name", "vendor", "device", "class"})
 MAX_NAMES_SHOWN = 32

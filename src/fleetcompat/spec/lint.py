@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleetcompat import catalog
-from fleetcompat.engine.evaluate import RULE_MATCHED
-from fleetcompat.spec.model import FeatureMatcherTerm, Spec
+from fleetcompat.spec.model import RULE_MATCHED, FeatureMatcherTerm, Spec
 
 _FLAG_OK_OPS = frozenset({"", "Exists", "DoesNotExist"})
 _COMPARISON_OPS = frozenset({"Gt", "Ge", "Lt", "Le", "GtLt", "GeLe"})

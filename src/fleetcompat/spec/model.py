@@ -1,6 +1,7 @@
 """Image compatibility specification v1alpha1 (NFD `api/image-compatibility/v1alpha1`), parsed and checked.
 
-Regexes and numeric/version bounds are compiled at parse time, so evaluation never parses the spec again.
+Regexes and numeric/version bounds are compiled at parse time (`fleetcompat.spec.ops`, NFD's operators), so
+evaluation never parses the spec again. The spec knows nothing of the engine: the engine reads it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 ARTIFACT_TYPE = "application/vnd.nfd.image-compatibility.v1alpha1"
 SPEC_MEDIA_TYPE = "application/vnd.nfd.image-compatibility.spec.v1alpha1+yaml"
 SPEC_VERSION = "v1alpha1"
+
+# NFD's built-in feature holding the rules matched so far (backreferences between rules).
+RULE_MATCHED = "rule.matched"
 
 OPS = ("", "In", "NotIn", "InRegexp", "Exists", "DoesNotExist", "Gt", "Ge", "Lt", "Le", "GtLt", "GeLe",
        "IsTrue", "IsFalse")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetcompat.engine.ops import OPS_HELP, BoundError, compile_expression
 from fleetcompat.errors import SpecError
 from fleetcompat.files import read_input
 from fleetcompat.limits import SPEC_BYTES
@@ -22,6 +21,7 @@ from fleetcompat.spec.model import (
     MatchExpression,
     Spec,
 )
+from fleetcompat.spec.ops import OPS_HELP, BoundError, compile_expression
 from fleetcompat.yamlsrc import LocatedDocument, Path, load_located, type_name
 
 
