@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tests" / "reports"))
 from fleet_synthetic import Hardware, build_fleet  # noqa: E402
 
 from fleetcompat._format.html import HtmlFormat  # noqa: E402
+from fleetcompat._format.interface import ReportContext  # noqa: E402
 from fleetcompat.drift import diff_results  # noqa: E402
 from fleetcompat.drift.render.json import DriftJsonFormat  # noqa: E402
 from fleetcompat.drift.render.markdown import DriftMarkdownFormat  # noqa: E402
@@ -120,7 +121,7 @@ def main() -> int:
         print(f"render {name:<9} {render_s:.3f}s  {len(text.encode()) / 1024:.0f} KiB")
     # The HTML report's "changed since baseline" view: what it adds to the page.
     plain, plain_s = timed(lambda: HtmlFormat().render(new_loaded))
-    with_view, with_view_s = timed(lambda: HtmlFormat().render(new_loaded, drift=drift))
+    with_view, with_view_s = timed(lambda: HtmlFormat().render(new_loaded, ReportContext(drift=drift)))
     print(f"render html {plain_s:.3f}s {len(plain.encode()) / 1024 / 1024:.2f} MiB; with --baseline "
           f"{with_view_s:.3f}s {len(with_view.encode()) / 1024 / 1024:.2f} MiB")
     ok = diff_s <= DIFF_GOAL_S and diff_s <= LOAD_RATIO_GOAL * load_s

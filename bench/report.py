@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from fleet_synthetic import build_fleet  # noqa: E402
 
 from fleetcompat._format.html import HtmlFormat  # noqa: E402
+from fleetcompat._format.interface import ReportContext  # noqa: E402
 from fleetcompat._format.junit import JunitFormat  # noqa: E402
 from fleetcompat._format.markdown import MarkdownFormat  # noqa: E402
 from fleetcompat._format.terminal import TerminalFormat  # noqa: E402
@@ -96,7 +97,7 @@ def main() -> int:
 
     decision = decide(loaded)
     renders = {
-        "html": lambda: HtmlFormat().render(loaded, decision),
+        "html": lambda: HtmlFormat().render(loaded, ReportContext(decision)),
         "junit": lambda: JunitFormat().render(loaded),
         "markdown": lambda: MarkdownFormat().render(loaded),
         "terminal": lambda: TerminalFormat().render(loaded),

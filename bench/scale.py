@@ -218,6 +218,7 @@ def bench_big(args: argparse.Namespace, work: Path) -> None:
     from report import browser_timing  # bench/report.py: the same Chromium measurement as for 10,000 hosts
 
     from fleetcompat._format.html import HtmlFormat
+    from fleetcompat._format.interface import ReportContext
     from fleetcompat._format.junit import JunitFormat
     from fleetcompat.results.gate import decide
 
@@ -227,7 +228,7 @@ def bench_big(args: argparse.Namespace, work: Path) -> None:
     path = work / "big.json"
     fleet.dump(path)
     loaded, load_s, load_cpu = cpu_timed(lambda: FleetResult.load(path))
-    html, html_s = timed(lambda: HtmlFormat().render(loaded, decide(loaded)))
+    html, html_s = timed(lambda: HtmlFormat().render(loaded, ReportContext(decide(loaded))))
     (work / "big.html").write_text(html, encoding="utf-8")
     junit, junit_s = timed(lambda: JunitFormat(compact=True).render(loaded))
     browser = sorted(browser_timing(work / "big.html", 3))

@@ -11,8 +11,8 @@ from history_support import open_report
 
 from fleetcompat._format.html import HtmlFormat
 from fleetcompat._format.junit import JunitFormat
-from fleetcompat._format.last_known import age
 from fleetcompat._format.markdown import MarkdownFormat
+from fleetcompat._format.shared import age
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.history.lastknown import with_last_known
 from fleetcompat.results.fleet import FleetResult, LastKnown, Status

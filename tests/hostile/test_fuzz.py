@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleetcompat._format.html import HtmlFormat
+from fleetcompat._format.interface import ReportContext
 from fleetcompat._format.junit import JunitFormat
 from fleetcompat._format.markdown import MarkdownFormat
 from fleetcompat._format.terminal import TerminalFormat
@@ -126,9 +127,9 @@ def test_result_loader_and_every_renderer_take_anything_the_loader_accepts(valid
     except FleetResultError:
         return
     decision = decide(result)
-    HtmlFormat().render(result, decision)
+    HtmlFormat().render(result, ReportContext(decision))
     JunitFormat().render(result)
-    MarkdownFormat().render(result, decision.reason)
+    MarkdownFormat().render(result, ReportContext(decision))
     TerminalFormat(colour=False).render(result)
 
 

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
-from fleetcompat._format.last_known import age
+from fleetcompat._format.interface import NO_CONTEXT, ReportContext
 from fleetcompat._format.nfd_json import go_json
-from fleetcompat._format.terminal import group_label, share
+from fleetcompat._format.shared import age, group_label, share
 from fleetcompat.results.fleet import (
     Cell,
     FleetResult,
@@ -34,7 +34,6 @@ from fleetcompat.results.fleet import (
 
 if TYPE_CHECKING:
     from fleetcompat.drift.model import Drift
-    from fleetcompat.results.gate import Decision
 
 
 _SHOWN_REASONS = 5  # per image in the summary table; the drill-down has every cell's reason
@@ -146,9 +145,10 @@ def payload(result: FleetResult, drift: Drift | None = None) -> dict[str, Any]:
 
 
 class HtmlFormat:
-    def render(self, result: FleetResult, decision: Decision | None = None, drift: Drift | None = None) -> str:
-        """`drift` (from the report's baseline) adds the "changed since baseline" filter and cell markers."""
-        data = payload(result, drift)
+    def render(self, result: FleetResult, context: ReportContext = NO_CONTEXT) -> str:
+        """The context's drift (from the report's baseline) adds the "changed since baseline" filter and cell
+        markers; its decision, the verdict banner."""
+        data = payload(result, context.drift)
         js = _asset("report.js")
         script_hash = "sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode()
         n = len(result.hosts)
@@ -161,9 +161,9 @@ class HtmlFormat:
                                "reasons": list(result.outcome_reasons(image.alias).items())[:_SHOWN_REASONS]})
         return _environment().get_template("report.html.j2").render(
             result=result,
-            decision=decision,
+            decision=context.decision,
             statuses=[str(s) for s in result.statuses()],
-            drift=drift,
+            drift=context.drift,
             host_segments=segments(result.host_status_counts(), n),
             image_rows=image_rows,
             inventory_groups=data["groups"],

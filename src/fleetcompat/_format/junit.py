@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from fleetcompat._format.last_known import outcome_last_known
+from fleetcompat._format.interface import NO_CONTEXT, ReportContext
+from fleetcompat._format.shared import cell_last_known
 from fleetcompat.results.fleet import (
     Cell,
     FleetResult,
@@ -45,7 +46,7 @@ def failure_text(image: ImageInfo, outcome: Cell) -> str:
 
 
 def _reason(image: ImageInfo, host: HostResult, outcome: Cell, run_started_at: str) -> str:
-    known = outcome_last_known(outcome, run_started_at)
+    known = cell_last_known(outcome, run_started_at)
     return (outcome.reason or host.reason or image.spec_error or str(outcome.status)) + (
         f" (last known: {known})" if known else "")
 
@@ -142,7 +143,7 @@ class JunitFormat:
     def __init__(self, compact: bool = False) -> None:
         self.compact = compact
 
-    def render(self, result: FleetResult) -> str:
+    def render(self, result: FleetResult, context: ReportContext = NO_CONTEXT) -> str:
         root = ET.Element("testsuites", name="fleetcompat")
         failure_texts: dict[int, str] = {}
         testcases = _compact_testcases if self.compact else _testcases

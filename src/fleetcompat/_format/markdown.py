@@ -6,22 +6,12 @@ Markdown punctuation gets a backslash; newlines become spaces so a value cannot 
 
 from __future__ import annotations
 
-import re
-
-from fleetcompat._format.last_known import outcome_last_known
-from fleetcompat._format.remediation import fixes
-from fleetcompat._format.terminal import share
+from fleetcompat._format.interface import NO_CONTEXT, ReportContext
+from fleetcompat._format.shared import cell_last_known, fixes, md, share
 from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
 
-# Markdown punctuation that can start emphasis, code, links, tables cells or headings anywhere in a line.
-_MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]#!|~])")
 _MAX_ROWS = 25  # GitHub caps a step summary at 1 MiB; the HTML report has everything
 _MAX_FAILING = 3
-
-
-def md(text: object) -> str:
-    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_PUNCTUATION.sub(r"\\\1", re.sub(r"\s+", " ", escaped)).strip()
 
 
 def _hosts(group: ProfileGroup) -> str:
@@ -33,7 +23,7 @@ def _problems(result: FleetResult, group: ProfileGroup) -> str:
     if group.host_status is not HostStatus.OK:
         known = [f"**{md(image.alias)}**: {md(text)}" for image, outcome in zip(result.images, group.outcomes,
                                                                               strict=True)
-                 if (text := outcome_last_known(outcome, result.run.started_at))]
+                 if (text := cell_last_known(outcome, result.run.started_at))]
         return "<br>".join([md(f"{group.host_status}: {group.hosts[0].reason}"),
                             *(["last known:", *known] if known else [])])
     parts = []
@@ -51,7 +41,7 @@ def _problems(result: FleetResult, group: ProfileGroup) -> str:
 
 
 class MarkdownFormat:
-    def render(self, result: FleetResult, verdict: str | None = None) -> str:
+    def render(self, result: FleetResult, context: ReportContext = NO_CONTEXT) -> str:
         n = len(result.hosts)
         run = result.run
         out = [f"## fleetcompat: {n} hosts × {len(result.images)} images", ""]
@@ -61,8 +51,8 @@ class MarkdownFormat:
         if run.limit:
             meta.append(f"limit {md(run.limit)}")
         out.append(" · ".join(meta))
-        if verdict:
-            out += ["", f"**{md(verdict)}**"]
+        if context.decision is not None:
+            out += ["", f"**{md(context.decision.verdict)}**"]
         statuses = result.statuses()
         out += ["", "| image | " + " | ".join(str(s) for s in statuses) + " | compatible share |",
                 "|---|" + "--:|" * (len(statuses) + 1)]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime
 
-from fleetcompat._format.last_known import parse_time
+from fleetcompat._format.interface import NO_CONTEXT, ReportContext
+from fleetcompat._format.shared import parse_time
 from fleetcompat.results.fleet import FleetResult, Status
 from fleetcompat.results.waived import WaiverRecord
 
@@ -40,7 +41,7 @@ def _end_of_day(day: str) -> float:
 
 
 class PrometheusFormat:
-    def render(self, result: FleetResult) -> str:
+    def render(self, result: FleetResult, context: ReportContext = NO_CONTEXT) -> str:
         lines: list[str] = []
 
         def metric(name: str, help_text: str, samples: list[tuple[dict[str, str], float]]) -> None:

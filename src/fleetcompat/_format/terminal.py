@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from tabulate import tabulate
 
-from fleetcompat._format.last_known import age
-from fleetcompat._format.remediation import fixes
+from fleetcompat._format.interface import NO_CONTEXT, ReportContext
+from fleetcompat._format.shared import age, clean, fixes, group_label, share
 from fleetcompat._format.style import Style
-from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status, summary_label
+from fleetcompat.results.fleet import FleetResult, HostStatus, ProfileGroup, Status
 
 CELL = {
     Status.COMPATIBLE: ("ok", "green"),
@@ -21,30 +19,12 @@ CELL = {
 }
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SHOWN_NOTES = 3  # per image: the spec's problem and the commonest reasons of its cells
-
-
-def clean(text: str) -> str:
-    """Data may hold terminal escape sequences (host names, errors); show them, do not let them act."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
-
-
-def share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "–"
 
 
 def group_hosts(group: ProfileGroup) -> str:
     first = clean(group.hosts[0].name)
     return first if len(group.hosts) == 1 else f"{len(group.hosts)} hosts: {first}, …"
-
-
-def group_label(group: ProfileGroup) -> str:
-    if group.host_status is not HostStatus.OK:
-        reasons = {h.reason for h in group.hosts}
-        reason = group.hosts[0].reason if len(reasons) == 1 else f"{len(reasons)} different reasons"
-        return clean(f"{group.host_status}: {reason}")
-    return clean(summary_label(group.hosts[0].summary))
 
 
 def waiver_lines(result: FleetResult, s: Style) -> list[str]:
@@ -64,7 +44,7 @@ class TerminalFormat:
         self.style = Style(colour)
         self.max_rows = max_rows
 
-    def render(self, result: FleetResult) -> str:
+    def render(self, result: FleetResult, context: ReportContext = NO_CONTEXT) -> str:
         s = self.style
         hosts = result.host_status_counts()
         out = [s(f"fleetcompat: {len(result.hosts)} hosts × {len(result.images)} images", "bold")

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from fleetcompat._format.html import HtmlFormat
+from fleetcompat._format.interface import ReportContext
 from fleetcompat._format.junit import JunitFormat
 from fleetcompat._format.markdown import MarkdownFormat
 from fleetcompat._format.prometheus import PrometheusFormat
@@ -58,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
         result = apply_waivers_file(result, args.waivers)
     drift = diff_results(load_baseline(args.baseline, result, args.history), result) if args.baseline else None
     decision = decide(result)
-    verdict = f"gate: {decision.word}: {decision.reason}"
+    context = ReportContext(decision, drift)
     render = {
-        args.html: lambda: HtmlFormat().render(result, decision, drift),
+        args.html: lambda: HtmlFormat().render(result, context),
         args.junit: lambda: JunitFormat(compact=args.junit_compact).render(result),
-        args.markdown: lambda: MarkdownFormat().render(result, verdict),
+        args.markdown: lambda: MarkdownFormat().render(result, context),
         args.json: lambda: dumps(result.to_dict()),
         args.prometheus: lambda: PrometheusFormat().render(result),
     }
@@ -76,6 +77,6 @@ def run(args: argparse.Namespace) -> int:
             write_file(STDOUT, render[path]())
     if not args.quiet:
         sys.stdout.write(TerminalFormat(colour=use_colour(sys.stdout), max_rows=args.rows).render(result))
-        print(verdict)
+        print(decision.verdict)
     sys.stdout.flush()
     return EXIT_COMPATIBLE if args.exit_zero else decision.code

@@ -22,6 +22,7 @@ from fleetcompat.results.fleet import (
     RunMeta,
     dumps,
 )
+from fleetcompat.results.gate import decide
 
 
 def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
@@ -90,9 +91,9 @@ def write_reports(result: FleetResult, output_dir: str | Path,
                   formats: Sequence[str] = DEFAULT_FORMATS) -> dict[str, Path]:
     """Write the fleet result (`json`) and its renderings (`html`, `junit`, `markdown`) into `output_dir`."""
     from fleetcompat._format.html import HtmlFormat
+    from fleetcompat._format.interface import ReportContext
     from fleetcompat._format.junit import JunitFormat
     from fleetcompat._format.markdown import MarkdownFormat
-    from fleetcompat.results.gate import decide
 
     unknown = sorted(set(formats) - set(REPORT_FILES))
     if unknown:
@@ -104,13 +105,13 @@ def write_reports(result: FleetResult, output_dir: str | Path,
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FleetcompatError(f"cannot create report directory: {exc.strerror}", where=str(directory)) from None
-    decision = decide(result)
+    context = ReportContext(decide(result))
     render: dict[str, Callable[[], str]] = {
         "json": lambda: dumps(result.to_dict()),
-        "html": lambda: HtmlFormat().render(result, decision),
+        "html": lambda: HtmlFormat().render(result, context),
         "junit": lambda: JunitFormat().render(result),
         "junit-compact": lambda: JunitFormat(compact=True).render(result),
-        "markdown": lambda: MarkdownFormat().render(result, f"gate: {decision.word}: {decision.reason}"),
+        "markdown": lambda: MarkdownFormat().render(result, context),
     }
     paths = {fmt: directory / REPORT_FILES[fmt] for fmt in dict.fromkeys(formats)}
     write_files({paths[fmt]: render[fmt]() for fmt in paths}, lock=directory)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from fleetcompat._format.terminal import clean
+from fleetcompat._format.shared import clean
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.results.fleet import FleetResult, HostStatus, Status
 from fleetcompat.results.remediation import MODULE_NAME, Action, ActionKind, HintClass

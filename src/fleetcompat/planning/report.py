@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fleetcompat._format.terminal import clean
+from fleetcompat._format.shared import clean
 from fleetcompat.drift.render.interface import headline
 from fleetcompat.drift.render.terminal import host_list
 from fleetcompat.planning.whatif import WhatIf

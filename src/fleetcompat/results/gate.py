@@ -57,6 +57,11 @@ class Decision:
     def word(self) -> str:
         return {EXIT_COMPATIBLE: "pass", EXIT_INCOMPATIBLE: "fail"}.get(self.code, "undecidable")
 
+    @property
+    def verdict(self) -> str:
+        """`gate: fail: app: 2 of 10 hosts incompatible (a, b)`: the line reports show."""
+        return f"gate: {self.word}: {self.reason}"
+
 
 def host_names(hosts: list[str]) -> str:
     shown = ", ".join(hosts[:_SHOWN_HOSTS])

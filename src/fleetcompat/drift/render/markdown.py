@@ -3,7 +3,7 @@ report's Markdown)."""
 
 from __future__ import annotations
 
-from fleetcompat._format.markdown import md
+from fleetcompat._format.shared import md
 from fleetcompat.drift.model import Drift
 from fleetcompat.drift.render.interface import headline, verdict
 from fleetcompat.drift.render.terminal import host_list

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fleetcompat._format.shared import clean
 from fleetcompat._format.style import Style
-from fleetcompat._format.terminal import clean
 from fleetcompat.drift.model import ChangeKind, Drift
 from fleetcompat.drift.render.interface import headline, verdict
 
