@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT / "tests" / "reports"))
 
 from fleet_synthetic import Hardware, build_fleet  # noqa: E402
 
+from fleetcompat._format.drift.json import DriftJsonFormat  # noqa: E402
+from fleetcompat._format.drift.markdown import DriftMarkdownFormat  # noqa: E402
+from fleetcompat._format.drift.terminal import DriftTerminalFormat  # noqa: E402
 from fleetcompat._format.html import HtmlFormat  # noqa: E402
 from fleetcompat._format.interface import ReportContext  # noqa: E402
 from fleetcompat.drift import diff_results  # noqa: E402
-from fleetcompat.drift.render.json import DriftJsonFormat  # noqa: E402
-from fleetcompat.drift.render.markdown import DriftMarkdownFormat  # noqa: E402
-from fleetcompat.drift.render.terminal import DriftTerminalFormat  # noqa: E402
 from fleetcompat.results.fleet import FleetResult  # noqa: E402
 
 DIFF_GOAL_S = 2.0

@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fleetcompat._format.drift.json import DriftJsonFormat
+from fleetcompat._format.drift.markdown import DriftMarkdownFormat
+from fleetcompat._format.drift.terminal import DriftTerminalFormat
 from fleetcompat._format.style import use_colour
 from fleetcompat.cli.history import BASELINE_HELP, add_history_arguments, load_baseline
 from fleetcompat.drift import diff_results
-from fleetcompat.drift.render.json import DriftJsonFormat
-from fleetcompat.drift.render.markdown import DriftMarkdownFormat
-from fleetcompat.drift.render.terminal import DriftTerminalFormat
 from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, FleetcompatError
 from fleetcompat.files import STDOUT, write_file, write_files
 from fleetcompat.results.fleet import FleetResult

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fleetcompat._format.drift.interface import headline
+from fleetcompat._format.drift.terminal import host_list
 from fleetcompat._format.shared import clean
-from fleetcompat.drift.render.interface import headline
-from fleetcompat.drift.render.terminal import host_list
 from fleetcompat.planning.whatif import WhatIf
 from fleetcompat.results.fleet import Status
 

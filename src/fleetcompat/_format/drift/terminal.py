@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from fleetcompat._format.drift.interface import headline, verdict
 from fleetcompat._format.shared import clean
 from fleetcompat._format.style import Style
 from fleetcompat.drift.model import ChangeKind, Drift
-from fleetcompat.drift.render.interface import headline, verdict
 
 _COLOUR = {ChangeKind.REGRESSION: "red", ChangeKind.UNDECIDED: "yellow", ChangeKind.IMPROVEMENT: "green",
            ChangeKind.CHANGED: "dim"}

@@ -3,10 +3,10 @@ report's Markdown)."""
 
 from __future__ import annotations
 
+from fleetcompat._format.drift.interface import headline, verdict
+from fleetcompat._format.drift.terminal import host_list
 from fleetcompat._format.shared import md
 from fleetcompat.drift.model import Drift
-from fleetcompat.drift.render.interface import headline, verdict
-from fleetcompat.drift.render.terminal import host_list
 
 _MAX_ROWS = 50  # GitHub caps a step summary at 1 MiB; the JSON has every cell
 
