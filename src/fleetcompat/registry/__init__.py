@@ -28,22 +28,9 @@ Fleet-facing API (thread-safe; one fetcher per run)::
 - `SpecFetcher.discover(ref, platform=None) -> Discovery` lists every compatibility artifact;
   `attach_spec(client, image, spec_bytes, title, platform=None)` publishes one like `oras attach`.
 
-Why not oras-py (0.2.43) for the protocol: read its source and measured it (shared/docs/registry-notes.md). It
-has no referrers API, no tag-schema fallback, no platform selection, no `artifactType` on push, cannot push an
-index, returns manifests without their bytes or digest (so nothing can be verified), verifies no blob digest,
-sets no request timeouts, retries every failure for about two minutes (3+5+11+29+83 s), keeps a single bearer
-token for all scopes (so a second repository or a push after a pull fails), and picks the wrong backend for
-Basic-auth registries. Its `Registry.do_request` is the only place all of that could be fixed, and overriding it
-means re-implementing auth, retry and timeouts — i.e. the transport. So this package owns a small transport on
-`requests` (client.py) and uses from oras-py only what is sound and saves duplicating facts: the OCI media-type
-and digest constants (`oras.defaults`) and its JSON schemas for manifests and indexes (`oras.schemas`, checked
-with jsonschema on everything a registry serves). Interoperability with the real ORAS CLI and with NFD is kept
-by producing exactly the Go client's artifact shape (publish.py) and reading its referrers formats.
-
-Modules: reference (Docker-normalised references, platforms, digests), credentials (explicit, Docker/Podman
-auth files, credential helpers), client (HTTP, auth per scope, the per-image deadline, retries, redirects,
-limits, manifests, blobs, referrers), watchdog (sessions whose sockets are shut down at the deadline), cache
-(content-addressed spec cache), fetch (SpecFetcher), publish (attach), options (RegistryOptions, CLI flags).
+Why this package has its own transport rather than oras-py's: docs/architecture.md. Modules: reference, credentials,
+client (HTTP, auth per scope, the per-image deadline, retries, redirects, limits), watchdog, cache, fetch
+(SpecFetcher), publish (attach), options (RegistryOptions).
 """
 
 from fleetcompat.registry.client import RegistryClient
