@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fleetcompat.cli import main
-from tests.gather.conftest import NFD_TESTDATA, extract_hwloc_tree
+from tests.support.trees import NFD_TESTDATA, extract_hwloc_tree
 
 PCI_ROOTFS = NFD_TESTDATA / "testdata/source/pci/rootfs-1"
 

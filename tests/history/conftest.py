@@ -1,7 +1,7 @@
 """History store tests: a REAL PostgreSQL server, installed by scripts/setup.sh (apt package `postgresql`) and
 started here (initdb into a temp dir as an unprivileged user, pg_ctl on a free 127.0.0.1 port and a socket in that
 dir, stopped at the end), one fresh database per test; the SQLite store in a temp file; synthetic fleets from
-tests/reports."""
+tests/support/fleet_synthetic.py."""
 
 from __future__ import annotations
 
@@ -11,18 +11,12 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-TESTS = Path(__file__).resolve().parents[1]
-for folder in ("reports", "hostile"):  # fleet_synthetic, hostile_support
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
 
 
 def _pg_bin(tool: str) -> str:

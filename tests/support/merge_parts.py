@@ -3,15 +3,11 @@ The fleets themselves are tests/reports' synthetic ones (real specs, real `evalu
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
-
-from fleet_synthetic import BAD, GOOD, HOSTILE, build_fleet, mini_fleet, spec_text  # noqa: F401  (re-exported)
-
 from fleetcompat.results.fleet import FleetResult
+from tests.support.fleet_synthetic import BAD, GOOD, HOSTILE, build_fleet, mini_fleet, spec_text  # noqa: F401  (re-exported)
 
 
 def at(result: FleetResult, started_at: str, **run_fields) -> FleetResult:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-from fleet_synthetic import GOOD, UNREACHABLE, Hardware, spec_text
-
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.results.fleet import FleetResult, FleetResultBuilder, HostStatus, RunMeta
 from fleetcompat.spec import parse_spec
+from tests.support.fleet_synthetic import GOOD, UNREACHABLE, Hardware, spec_text
 
 # Compatible only through the fallback set (AVX2 and vfio-pci loaded; the vendor is not Intel).
 CPU_VFIO = Hardware(avx512=False, avx2=True, vendor="Other", gpu=False, kernel_major=6, vfio=True)

@@ -1,23 +1,18 @@
 """Hostile registries for tests/hostile/test_registry_hostile.py: scripted HTTP servers on 127.0.0.1 and
-127.0.0.2 (separate loopback addresses, so "another host" is real), the real CLI run in a child process with a
-wall-time bound, and a minimal valid image manifest. The real docker-registry and its fronts come from
-tests/registry/registry_servers.py."""
+127.0.0.2 (separate loopback addresses, so "another host" is real) and a minimal valid image manifest. The real
+docker-registry and its fronts come from tests/support/registry_servers.py, the child-process CLI from
+tests/support/hostile.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
-
-from registry_servers import _Handler, _Server
+from tests.support.hostile import Run
+from tests.support.registry_servers import _Handler, _Server
 
 OTHER_HOST = "127.0.0.2"  # loopback too on Linux, but not the registry's host
 # A hang is forever; everything here must end well within this, even on a loaded 2-core CI machine.
@@ -62,26 +57,7 @@ def image_manifest() -> tuple[bytes, str]:
     return data, "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class CliRun:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-
-def run_cli(home: Path, *args: object, stdin: str = "") -> CliRun:
-    """`python -m fleetcompat ARGS` in a child process with HOME (and so every auth file) isolated in `home`."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME")}
-    env["HOME"] = str(home)
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "fleetcompat", *map(str, args)], input=stdin, capture_output=True,
-                          text=True, timeout=CLI_WALL_S, env=env)
-    return CliRun(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
-
-
-def one_line_error(run: CliRun, ref: str) -> str:
+def one_line_error(run: Run, ref: str) -> str:
     """The error text after `fleetcompat: error: REF: `, checking exit 2, one line, no traceback, no stdout."""
     assert run.code == 2, (run.code, run.stderr)
     assert run.stdout == "" and "Traceback" not in run.stderr

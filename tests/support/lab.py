@@ -1,7 +1,6 @@
-"""Fixtures for the fleet tests: real sshd hosts (network namespaces, one with a different CPU), a real registry
-with a counting front, and helpers that run the real ansible-playbook and fleetcompat commands.
+"""The fleet tests' real sshd lab (node1, node2, node3, broken, down: tests/conftest.py's `lab` fixture starts it) and
+the helpers that run the real ansible-playbook and fleetcompat commands against it.
 
-The lab (session scope):
   node1, node2  hosts with an x86-64-v3 CPU: their sshd (each its own, with its own address) sees this machine's
                 /proc/cpuinfo with the x86-64-v3 flags ensured, bind-mounted in its own mount namespace
   node3         an older machine: its sshd sees a /proc/cpuinfo without AVX2/BMI2/FMA (x86-64-v2) and an
@@ -12,24 +11,20 @@ The lab (session scope):
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import yaml
 
-from tests.fleet.sshlab import LabUnavailable, SshHost, SshLab
+from tests.support import REPO
+from tests.support.sshlab import SshHost, SshLab
 
-REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 SPECS = REPO / "examples" / "specs"
-REGISTRY_TESTS = REPO / "tests" / "registry"
 
 _X86_64_V3_ONLY = {"avx2", "bmi1", "bmi2", "fma", "movbe", "f16c", "abm", "avx512f", "avx512bw", "avx512cd",
                    "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi", "avx512_vbmi2", "avx512_vnni",
@@ -77,32 +72,6 @@ class Lab:
         return ["--identity", str(self.lab.client_key), "--known-hosts", str(self.lab.known_hosts)]
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory) -> Lab:
-    try:
-        ssh_lab = SshLab()
-    except LabUnavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        modern = {"/proc/cpuinfo": modern_cpuinfo()}
-        names = {
-            "node1": ssh_lab.add_host("node1", files=modern),
-            "node2": ssh_lab.add_host("node2", files=modern),
-            "node3": ssh_lab.add_host("node3", files={"/proc/cpuinfo": older_cpuinfo(),
-                                                      "/etc/os-release": UBUNTU_OS_RELEASE}),
-            "down": ssh_lab.add_unreachable("down"),
-        }
-        names["broken"] = names["node1"]
-        inventory = tmp_path_factory.mktemp("inventory") / "lab.yml"
-        doc = yaml.safe_load(ssh_lab.inventory_yaml("lab"))
-        hosts = doc["all"]["children"]["lab"]["hosts"]
-        hosts["broken"] = {**hosts["node1"], "fleetcompat_gather_root": "/nonexistent-root"}
-        inventory.write_text(yaml.safe_dump(doc, sort_keys=False))
-        yield Lab(ssh_lab, inventory, names)
-    finally:
-        ssh_lab.close()
-
-
 def ansible_env(lab: Lab, **extra: str) -> dict[str, str]:
     env = {**os.environ, **lab.lab.ansible_env(), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
            "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"}
@@ -136,9 +105,6 @@ def load_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-# ---------------------------------------------------------------------------------------------- registry
-
-
 @dataclass
 class Registry:
     front: object  # registry_servers.RegistryFront (counts every request)
@@ -146,43 +112,8 @@ class Registry:
     without_spec: str  # reference of an image with no artifact
 
 
-def registry_test_module(name: str):
-    """A helper module of tests/registry (`registry_images`, `registry_servers`)."""
-    sys.path.insert(0, str(REGISTRY_TESTS))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(REGISTRY_TESTS))
-
-
 def push_client(front):
     """A registry client for pushing test content through `front`."""
     from fleetcompat.registry import RegistryClient, RegistryOptions
 
     return RegistryClient(RegistryOptions(plain_http_registries=frozenset({front.host}), cache_dir=None))
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory):
-    """A real docker-registry behind a counting referrers-API front, with two images; None if unavailable."""
-    push_image = registry_test_module("registry_images").push_image
-    servers = registry_test_module("registry_servers")
-    if not shutil.which(servers.REGISTRY_BINARY):
-        yield None
-        return
-    from fleetcompat.registry import ImageReference, attach_spec
-    from fleetcompat.registry.client import Repository
-
-    process = servers.RegistryProcess(tmp_path_factory.mktemp("fleet-registry"))
-    front = servers.RegistryFront(process.host, referrers=True)
-    try:
-        client = push_client(front)
-        push_image(client, Repository(front.host, "fleet/x86app"), "v1")
-        push_image(client, Repository(front.host, "fleet/noart"), "v1")
-        with_spec = f"{front.host}/fleet/x86app:v1"
-        attach_spec(client, ImageReference.parse(with_spec), (SPECS / "x86-64-v3.yaml").read_bytes(), "x86-64-v3.yaml")
-        front.reset_counts()
-        yield Registry(front, with_spec, f"{front.host}/fleet/noart:v1")
-    finally:
-        front.stop()
-        process.stop()
