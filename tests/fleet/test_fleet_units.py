@@ -28,7 +28,7 @@ from fleetcompat.fleet.resolve import (
 from fleetcompat.remote.target import TargetError, parse_target, read_hosts_file
 from fleetcompat.results.fleet import FleetResult, HostStatus, RunMeta, Status, outcome_from_evaluation
 from fleetcompat.spec import parse_spec
-from tests.fleet.conftest import REPO, SPECS, run_fleetcompat
+from tests.support.lab import REPO, SPECS, run_fleetcompat
 
 EXAMPLE_FEATURES = SPECS.parent / "features" / "xeon-sriov-node.json"
 

@@ -9,13 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
-from history_support import closed_port, open_report, rfc3339
-from hostile_support import assert_one_line_error, fleetcompat, make_fifo
 
 from fleetcompat.cli import main
 from fleetcompat.history.url import open_store
 from fleetcompat.results.fleet import FleetResult, Status
+from tests.support.fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
+from tests.support.history import closed_port, open_report, rfc3339
+from tests.support.hostile import assert_one_line_error, fleetcompat, make_fifo
 
 FORMATS = ("--format", "json", "--format", "html", "--format", "junit", "--format", "markdown")
 

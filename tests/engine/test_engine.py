@@ -6,8 +6,7 @@ import pytest
 
 from fleetcompat.engine import NoSetSelected, evaluate_spec
 from fleetcompat.errors import EvaluationError
-
-from .builders import features, spec
+from tests.support.builders import features, spec
 
 
 def one_term(term_yaml: str, *, name="r"):

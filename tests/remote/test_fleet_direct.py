@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from fleetcompat.results.fleet import FleetResult, HostStatus, Status
-from tests.fleet.conftest import SPECS, Lab, run_fleetcompat
+from tests.support.lab import SPECS, Lab, run_fleetcompat
 
 
 def test_audit_over_ssh_matches_the_playbook_statuses(lab: Lab, tmp_path):

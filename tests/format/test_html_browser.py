@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from fleet_synthetic import HOSTILE, build_fleet
 from playwright.sync_api import expect
 
 from fleetcompat.cli import main
 from fleetcompat.results.fleet import Status
+from tests.support.fleet_synthetic import HOSTILE, build_fleet
 
 
 def render(tmp_path, result, name="report.html"):

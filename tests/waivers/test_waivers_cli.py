@@ -8,11 +8,11 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from drift_fleets import CPU_NO_VFIO, DPDK_SPEC, SPEC_V1, fleet
-from fleet_synthetic import BAD, GOOD, HOSTILE
-from hostile_support import FEATURES, REPO, assert_one_line_error, fleetcompat, make_fifo
 
 from fleetcompat.cli import main
+from tests.support.drift_fleets import CPU_NO_VFIO, DPDK_SPEC, SPEC_V1, fleet
+from tests.support.fleet_synthetic import BAD, GOOD, HOSTILE
+from tests.support.hostile import FEATURES, REPO, assert_one_line_error, fleetcompat, make_fifo
 
 TODAY = datetime.datetime.now(datetime.UTC).date()
 

@@ -7,7 +7,6 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from fleet_synthetic import BAD, GOOD, spec_text
 from jsonschema import Draft202012Validator
 
 from fleetcompat.cli import main
@@ -23,6 +22,7 @@ from fleetcompat.results.fleet import (
     schema,
 )
 from fleetcompat.spec import parse_spec
+from tests.support.fleet_synthetic import BAD, GOOD, spec_text
 
 AMD64, ARM64 = "linux/amd64", "linux/arm64"
 NO_ARM64 = "image has no linux/arm64 manifest (the image is for linux/amd64, not linux/arm64)"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime
 
 from fleetcompat.hostfeatures import gather
-
-from .conftest import NFD_TESTDATA
+from tests.support.trees import NFD_TESTDATA
 
 PCI_ROOTFS = NFD_TESTDATA / "testdata/source/pci/rootfs-1"
 

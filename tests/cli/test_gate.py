@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from fleet_synthetic import BAD, EVAL_ERROR, GATHER_ERROR, GOOD, UNREACHABLE, mini_fleet, spec_text
 
 from fleetcompat.cli import main
+from tests.support.fleet_synthetic import BAD, EVAL_ERROR, GATHER_ERROR, GOOD, UNREACHABLE, mini_fleet, spec_text
 
 
 def gate(tmp_path, capsys, result, *args):

@@ -4,8 +4,6 @@ JSON, Markdown, the terminal and the HTML drill-down (real Chromium), hostile st
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,10 +12,8 @@ from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli import main
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.results.fleet import FleetResult, FleetResultBuilder, RunMeta, Status, dumps
-from tests.unit.builders import features, spec
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reports"))
-from fleet_synthetic import HOSTILE, build_fleet  # the reports' synthetic fleets, not a copy
+from tests.support.builders import features, spec
+from tests.support.fleet_synthetic import HOSTILE, build_fleet  # the reports' synthetic fleets, not a copy
 
 
 @pytest.fixture(scope="module")

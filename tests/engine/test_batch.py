@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 
 from fleetcompat.engine import FleetEvaluator, evaluate_spec
-
-from .builders import features, spec
+from tests.support.builders import features, spec
 
 SPECS = {
     "nic": spec("""

@@ -7,11 +7,20 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from fleet_synthetic import BAD, EVAL_ERROR, GOOD, HOSTILE, UNREACHABLE, build_fleet, mini_fleet, spec_text
 from jsonschema import Draft202012Validator
 
 from fleetcompat.cli import main
 from fleetcompat.results.fleet import FleetResult, schema
+from tests.support.fleet_synthetic import (
+    BAD,
+    EVAL_ERROR,
+    GOOD,
+    HOSTILE,
+    UNREACHABLE,
+    build_fleet,
+    mini_fleet,
+    spec_text,
+)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.results.fleet import outcome_from_evaluation
 from fleetcompat.results.remediation import Action, ActionKind, HintClass
-from tests.unit.builders import features, spec
+from tests.support.builders import features, spec
 
 HOST = features(
     flags={"kernel.loadedmodule": ["ext4", "nouveau"], "cpu.cpuid": ["SSE4", "AVX2"]},

@@ -12,7 +12,7 @@ from fleetcompat._format.junit import COMPACT_HOSTS_LISTED
 from fleetcompat.cli import main
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.fleet.report import write_reports
-from tests.merge.merge_parts import HOSTILE, build_fleet
+from tests.support.merge_parts import HOSTILE, build_fleet
 
 
 def test_compact_junit_lists_every_host_once_per_image(tmp_path):

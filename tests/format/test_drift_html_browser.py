@@ -6,11 +6,11 @@ import re
 from dataclasses import replace
 
 import yaml
-from drift_fleets import CPU_NO_VFIO, CPU_VFIO, DPDK_SPEC, GPU_KERNEL5, SPEC_V1, SPEC_V2, fleet
-from fleet_synthetic import GOOD, HOSTILE
 from playwright.sync_api import expect
 
 from fleetcompat.cli import main
+from tests.support.drift_fleets import CPU_NO_VFIO, CPU_VFIO, DPDK_SPEC, GPU_KERNEL5, SPEC_V1, SPEC_V2, fleet
+from tests.support.fleet_synthetic import GOOD, HOSTILE
 
 IMAGES_V1 = {"dpdk": DPDK_SPEC, "api": SPEC_V1}
 IMAGES_V2 = {"dpdk": DPDK_SPEC, "api": SPEC_V2}

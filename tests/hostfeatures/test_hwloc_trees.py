@@ -8,8 +8,7 @@ import re
 import pytest
 
 from fleetcompat.hostfeatures import gather
-
-from .conftest import hwloc_expected_outputs, hwloc_tree_names
+from tests.support.trees import hwloc_expected_outputs, hwloc_tree_names
 
 # From /work/shared/fixtures/hwloc/README.md, tables 1 and 2:
 # NUMA node count (None: no node directory, a non-NUMA kernel, so memory.numa is absent), packages

@@ -7,8 +7,7 @@ import json
 from fleetcompat._format.interface import EvaluationContext
 from fleetcompat._format.nfd_json import NfdJsonFormat, expression_string, go_json, go_quote
 from fleetcompat.engine import evaluate_spec
-
-from .builders import features, spec
+from tests.support.builders import features, spec
 
 FAKE = features(flags={"fake.flag": ["flag_1", "flag_2"]}, attrs={"fake.attribute": {"attr_1": "true"}},
                 instances={"fake.instance": [{"attr_1": "true", "attr_2": "1"}, {"attr_1": "false", "attr_2": "9"}]})

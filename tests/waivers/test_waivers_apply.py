@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from drift_fleets import CPU_NO_VFIO, CPU_VFIO, DPDK_SPEC, GPU_KERNEL5, SPEC_V2, fleet
-from fleet_synthetic import BAD, GOOD, UNREACHABLE
 
 from fleetcompat.results.fleet import FleetResult, FleetResultError, Status
 from fleetcompat.waivers.apply import apply_waivers
 from fleetcompat.waivers.model import WaiverError, load_waivers
+from tests.support.drift_fleets import CPU_NO_VFIO, CPU_VFIO, DPDK_SPEC, GPU_KERNEL5, SPEC_V2, fleet
+from tests.support.fleet_synthetic import BAD, GOOD, UNREACHABLE
 
 TODAY = datetime.date(2026, 12, 2)
 MAIN_RESULT = Path(__file__).parent / "data" / "fleet-result-main-6639942.json"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from fleet_synthetic import Hardware, build_fleet, spec_text
 from jsonschema import Draft202012Validator
 
 from fleetcompat.engine import evaluate_spec
@@ -21,6 +20,7 @@ from fleetcompat.results.fleet import (
     schema,
 )
 from fleetcompat.spec import parse_spec
+from tests.support.fleet_synthetic import Hardware, build_fleet, spec_text
 
 
 def test_schema_is_valid_draft_2020_12():

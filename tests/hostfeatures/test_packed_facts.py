@@ -18,7 +18,7 @@ from fleetcompat.hostfeatures import gather
 from fleetcompat.hostfeatures.packed import PREFIX, PackedFeaturesError, pack, unpack
 from fleetcompat.limits import MiB
 from fleetcompat.results.fleet import HostStatus
-from tests.gather.conftest import HWLOC
+from tests.support.trees import HWLOC
 
 NOW = datetime.datetime(2026, 5, 4, 12, 0, tzinfo=datetime.UTC)
 TREES = ("32em64t-2n8c+dax+nvme+mic+dimms", "nvidia-dgx-gb10", "2arm-2c")
