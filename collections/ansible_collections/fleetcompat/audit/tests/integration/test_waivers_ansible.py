@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from drift_fleets import fleet
-from fleet_synthetic import BAD, GOOD
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO
+from tests.support.drift_fleets import fleet
+from tests.support.fleet_synthetic import BAD, GOOD
+
 BIN = Path(sys.executable).parent
 
 # Unquoted dates, as an operator writes them in group_vars: YAML makes them dates.

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fleetcompat.results.fleet import FleetResult, HostStatus, SpecStatus, Status
-from tests.fleet.conftest import SPECS, Lab, ansible_env, run_fleetcompat, run_playbook, write_vars
+from tests.support.lab import SPECS, Lab, ansible_env, run_fleetcompat, run_playbook, write_vars
 
 LAB_HOSTS = ["node1", "node2", "node3", "broken", "down"]
 

@@ -11,15 +11,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from fleet_synthetic import GOOD, mini_fleet
-from history_support import closed_port, rfc3339
-from hostile_support import make_fifo
-
 from fleetcompat.cli import main
 from fleetcompat.history.url import open_store
 from fleetcompat.results.fleet import FleetResult, Status
+from tests.support import REPO
+from tests.support.fleet_synthetic import GOOD, mini_fleet
+from tests.support.history import closed_port, rfc3339
+from tests.support.hostile import make_fifo
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "examples" / "specs" / "x86-64-v3.yaml"
 
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from fleetcompat.fleet.images import parse_images
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 COLLECTION = REPO / "collections" / "ansible_collections" / "fleetcompat" / "audit"
 BIN = Path(sys.executable).parent
 PLUGINS = ("node_features", "image_specs", "image_compat", "fleet_report", "fleet_gate")

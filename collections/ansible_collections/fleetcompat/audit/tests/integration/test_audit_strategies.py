@@ -4,7 +4,7 @@ whole run, written once, with every host of every batch."""
 from __future__ import annotations
 
 from fleetcompat.results.fleet import FleetResult, HostStatus, Status
-from tests.fleet.conftest import SPECS, Lab, ansible_env, run_playbook, write_vars
+from tests.support.lab import SPECS, Lab, ansible_env, run_playbook, write_vars
 
 
 def test_one_report_for_all_batches_under_free(lab: Lab, tmp_path):

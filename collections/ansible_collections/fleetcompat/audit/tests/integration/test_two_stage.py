@@ -12,9 +12,8 @@ from pathlib import Path
 import yaml
 
 from fleetcompat.results.fleet import FleetResult, HostStatus, Status
-from tests.fleet.conftest import REPO, SPECS, Lab, ansible_env, run_fleetcompat, run_playbook, write_vars
-
-from .stages import comparable, inventory_with, load_inventory
+from tests.support.lab import REPO, SPECS, Lab, ansible_env, run_fleetcompat, run_playbook, write_vars
+from tests.support.stages import comparable, inventory_with, load_inventory
 
 IMAGES = [{"spec": str(SPECS / "x86-64-v3.yaml")}, {"spec": str(SPECS / "hugepages-vfio.yaml")}]
 

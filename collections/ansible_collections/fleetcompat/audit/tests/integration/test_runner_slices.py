@@ -10,9 +10,8 @@ import yaml
 
 from fleetcompat.cli import main
 from fleetcompat.results.fleet import FleetResult
-from tests.fleet.conftest import REPO, SPECS, Lab
-
-from .stages import awx_slices, comparable, finish_job, inventory_with, load_inventory, start_job
+from tests.support.lab import REPO, SPECS, Lab
+from tests.support.stages import awx_slices, comparable, finish_job, inventory_with, load_inventory, start_job
 
 SLICES = 3
 IMAGES = [{"spec": str(SPECS / "x86-64-v3.yaml")}, {"spec": str(SPECS / "hugepages-vfio.yaml")}]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO
+
 COLLECTION = REPO / "collections" / "ansible_collections" / "fleetcompat" / "audit"
 BIN = Path(sys.executable).parent
 
