@@ -6,7 +6,7 @@ the builder API); in the second, hosts lose or gain vfio-pci and AVX-512 (a modu
 --runs): the time to load both result files (read, parse, schema validation), the diff time, and the diff time
 against its goals (<= 2 s, and <= 2x the load time) as ratios; then the renderers' times.
 
-Usage: python bench/drift.py [--hosts 10000] [--images 20] [--profiles 200] [--flip 0.05] [--runs 3]
+Usage: python -m bench.drift [--hosts 10000] [--images 20] [--profiles 200] [--flip 0.05] [--runs 3]
 """
 
 from __future__ import annotations
@@ -19,17 +19,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "reports"))
-
-from fleet_synthetic import Hardware, build_fleet  # noqa: E402
-
-from fleetcompat._format.html import HtmlFormat  # noqa: E402
-from fleetcompat.drift import diff_results  # noqa: E402
-from fleetcompat.drift.render.json import DriftJsonFormat  # noqa: E402
-from fleetcompat.drift.render.markdown import DriftMarkdownFormat  # noqa: E402
-from fleetcompat.drift.render.terminal import DriftTerminalFormat  # noqa: E402
-from fleetcompat.results.fleet import FleetResult  # noqa: E402
+from fleetcompat._format.html import HtmlFormat
+from fleetcompat.drift import diff_results
+from fleetcompat.drift.render.json import DriftJsonFormat
+from fleetcompat.drift.render.markdown import DriftMarkdownFormat
+from fleetcompat.drift.render.terminal import DriftTerminalFormat
+from fleetcompat.results.fleet import FleetResult
+from tests.support.fleet_synthetic import Hardware, build_fleet
 
 DIFF_GOAL_S = 2.0
 LOAD_RATIO_GOAL = 2.0
