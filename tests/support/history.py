@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,6 @@ def open_report(page: Any, report: Path) -> None:
     """An HTML report in the shared headless Chromium page (tests/conftest.py), ready to be clicked."""
     page.goto(report.as_uri())
     page.wait_for_selector("html[data-ready]")
-
-
-def closed_port() -> int:
-    """A 127.0.0.1 port nothing listens on: an SSH target there is unreachable (connection refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rfc3339(when: datetime.datetime) -> str:

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -40,12 +39,6 @@ TOKEN_SERVICE = "fleetcompat-test-registry"
 TOKEN_ISSUER = "fleetcompat-test-issuer"
 USER, PASSWORD = "alice", "s3cret-Pa55word-xyz"  # the test registries' user
 REFRESH_TOKEN = "refresh-token-for-alice-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RegistryProcess:

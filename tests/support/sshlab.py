@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.net import free_port
+
 SSHD = "/usr/sbin/sshd"
 LOGIN_USER = "fcaudit"
 SUBNET_PREFIX = "10.213"
@@ -58,12 +60,6 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 def _quiet(*args: str) -> None:
     subprocess.run(args, capture_output=True, check=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ensure_login_user(name: str = LOGIN_USER) -> bool:
@@ -149,7 +145,7 @@ class SshLab:
             netns, address = self._make_netns(index)
             port = 22
         else:
-            netns, address, port = None, "127.0.0.1", _free_port()
+            netns, address, port = None, "127.0.0.1", free_port()
         host = SshHost(name, address, port, netns, files=dict(files or {}))
         host_key = self.dir / f"host_{name}_ed25519"
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(host_key))
@@ -186,7 +182,7 @@ class SshLab:
     def add_unreachable(self, name: str) -> SshHost:
         """A host nobody answers for: an address of ours, a port where nothing listens (refused at once)."""
         address = f"{self.subnet}.1" if self.use_netns else "127.0.0.1"
-        host = SshHost(name, address, _free_port() if not self.use_netns else 9)
+        host = SshHost(name, address, free_port() if not self.use_netns else 9)
         self.hosts.append(host)
         return host
 

@@ -16,8 +16,9 @@ from fleetcompat.history.url import open_store
 from fleetcompat.results.fleet import FleetResult, Status
 from tests.support import REPO
 from tests.support.fleet_synthetic import GOOD, mini_fleet
-from tests.support.history import closed_port, rfc3339
+from tests.support.history import rfc3339
 from tests.support.hostile import make_fifo
+from tests.support.net import free_port
 
 SPEC = REPO / "examples" / "specs" / "x86-64-v3.yaml"
 
@@ -26,7 +27,7 @@ def audit_playbook(tmp_path: Path, history_url: str) -> subprocess.CompletedProc
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(json.dumps({"all": {"hosts": {
         "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-        "down": {"ansible_host": "127.0.0.1", "ansible_port": closed_port(), "ansible_connection": "ssh",
+        "down": {"ansible_host": "127.0.0.1", "ansible_port": free_port(), "ansible_connection": "ssh",
                  "ansible_user": "nobody"}}}}))
     extra = {"fleetcompat_images": [{"spec": str(SPEC)}], "fleetcompat_report_dir": str(tmp_path / "reports"),
              "fleetcompat_report_formats": ["json", "markdown"], "fleetcompat_history_url": history_url}
