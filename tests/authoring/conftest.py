@@ -60,12 +60,6 @@ def software_hosts(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
-def run_cli(*args) -> subprocess.CompletedProcess:
-    """The CLI in a child process (reading a fact cache sets up Ansible's plugin loader, process-wide state)."""
-    return subprocess.run([sys.executable, "-m", "fleetcompat", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
-
-
 def write_fact_cache(directory: Path, hosts: dict[str, Path | None]) -> Path:
     """An Ansible jsonfile fact cache written by Ansible's own cache plugin: host -> features file (None: a host
     whose facts hold no node_features)."""

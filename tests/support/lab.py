@@ -91,9 +91,12 @@ def run_playbook(lab: Lab, playbook: str, *args: str, env: dict[str, str] | None
     )
 
 
-def run_fleetcompat(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+def run_fleetcompat(*args: object, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """The installed CLI in a child process: as an operator runs it, and with no process-wide state left behind
+    (reading a fact cache sets up Ansible's plugin loader). Unbounded in memory: tests/support/hostile.py's
+    `fleetcompat` is the bounded runner for hostile input."""
     return subprocess.run([str(VENV_BIN / "fleetcompat"), *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=300)
 
 
 def write_vars(path: Path, **variables: object) -> str:
