@@ -1,6 +1,6 @@
 """Benchmark: `diff_results` of two 10,000-host × 20-image fleet results with 5% of the cells flipped (issue 12).
 
-Both runs are built like the audit builds them (tests/reports/fleet_synthetic.py: real specs, real `evaluate_spec`,
+Both runs are built like the audit builds them (tests/support/fleet_synthetic.py: real specs, real `evaluate_spec`,
 the builder API); in the second, hosts lose or gain vfio-pci and AVX-512 (a module unloaded, a BIOS change) until
 5% of the host × image cells have a different status. Prints, measured side by side in one run (median of
 --runs): the time to load both result files (read, parse, schema validation), the diff time, and the diff time

@@ -1,6 +1,6 @@
 """The Ansible audit against hosts and images that misbehave: a gatherer blocked on a FIFO, an interpreter that
 never answers, a host reporting a 50 MB nodename, an alias-bomb and a deeply nested spec, a corrupt run
-directory. Real sshd hosts (tests/fleet/sshlab.py) and real ansible-playbook runs: one bad host or image is
+directory. Real sshd hosts (tests/support/sshlab.py) and real ansible-playbook runs: one bad host or image is
 reported as `error` with its reason, everything else is audited, and nothing is left running on the hosts.
 """
 

@@ -1,5 +1,5 @@
 """Synthetic fleets built the way the audit builds them: real specs, real features, real `evaluate_spec`, the
-builder API. Shared by tests/reports and bench/report.py; no hand-written result JSON."""
+builder API. Shared by the report, drift, history and merge tests and bench/; no hand-written result JSON."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Fleet results cut into parts the way job slices and sites produce them, for the merge tests and bench/scale.py.
-The fleets themselves are tests/reports' synthetic ones (real specs, real `evaluate_spec`, the builder)."""
+The fleets themselves are tests/support/fleet_synthetic.py's (real specs, real `evaluate_spec`, the builder)."""
 
 from __future__ import annotations
 
