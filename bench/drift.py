@@ -1,12 +1,12 @@
 """Benchmark: `diff_results` of two 10,000-host × 20-image fleet results with 5% of the cells flipped (issue 12).
 
-Both runs are built like the audit builds them (tests/reports/fleet_synthetic.py: real specs, real `evaluate_spec`,
+Both runs are built like the audit builds them (tests/support/fleet_synthetic.py: real specs, real `evaluate_spec`,
 the builder API); in the second, hosts lose or gain vfio-pci and AVX-512 (a module unloaded, a BIOS change) until
 5% of the host × image cells have a different status. Prints, measured side by side in one run (median of
 --runs): the time to load both result files (read, parse, schema validation), the diff time, and the diff time
 against its goals (<= 2 s, and <= 2x the load time) as ratios; then the renderers' times.
 
-Usage: python bench/drift.py [--hosts 10000] [--images 20] [--profiles 200] [--flip 0.05] [--runs 3]
+Usage: python -m bench.drift [--hosts 10000] [--images 20] [--profiles 200] [--flip 0.05] [--runs 3]
 """
 
 from __future__ import annotations
@@ -19,18 +19,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "reports"))
-
-from fleet_synthetic import Hardware, build_fleet  # noqa: E402
-
-from fleetcompat._format.drift.json import DriftJsonFormat  # noqa: E402
-from fleetcompat._format.drift.markdown import DriftMarkdownFormat  # noqa: E402
-from fleetcompat._format.drift.terminal import DriftTerminalFormat  # noqa: E402
-from fleetcompat._format.html import HtmlFormat  # noqa: E402
-from fleetcompat._format.interface import ReportContext  # noqa: E402
-from fleetcompat.drift import diff_results  # noqa: E402
-from fleetcompat.results.fleet import FleetResult  # noqa: E402
+from fleetcompat._format.drift.json import DriftJsonFormat
+from fleetcompat._format.drift.markdown import DriftMarkdownFormat
+from fleetcompat._format.drift.terminal import DriftTerminalFormat
+from fleetcompat._format.html import HtmlFormat
+from fleetcompat._format.interface import ReportContext
+from fleetcompat.drift import diff_results
+from fleetcompat.results.fleet import FleetResult
+from tests.support.fleet_synthetic import Hardware, build_fleet
 
 DIFF_GOAL_S = 2.0
 LOAD_RATIO_GOAL = 2.0

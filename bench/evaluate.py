@@ -6,7 +6,7 @@ node name) as real captures do. For every host, in one loop, we time `json.loads
 merely reading the input) and, separately, building `Features` and grouping it; then every group is evaluated
 against the 20 specs. Prints hosts×specs per second and the ratio evaluation / json.loads (goal <= 1.0).
 
-Usage: python bench/evaluate.py [--hosts 10000] [--profiles 200] [--specs 20] [--seed 1]
+Usage: python -m bench.evaluate [--hosts 10000] [--profiles 200] [--specs 20] [--seed 1]
 """
 
 from __future__ import annotations

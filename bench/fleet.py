@@ -12,7 +12,7 @@ warm ssh ControlPersist connections, it times
 and prints the ratio A/B (goal <= 1.2), the time per host, and the registry requests per audit run for N hosts
 and for 1 host (goal: the same, i.e. independent of N). Needs root (sshd for another user, namespaces).
 
-Usage: python bench/fleet.py [--hosts 6] [--repeat 3]
+Usage: python -m bench.fleet [--hosts 6] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -29,12 +29,9 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.sshlab import SshLab
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "registry"))
-
-from tests.fleet.sshlab import SshLab  # noqa: E402
-
 BIN = Path(sys.executable).parent
 SPECS = REPO / "examples" / "specs"
 IMAGE_SPECS = ("x86-64-v3.yaml", "hugepages-vfio.yaml")
@@ -42,8 +39,8 @@ IMAGE_SPECS = ("x86-64-v3.yaml", "hugepages-vfio.yaml")
 
 def start_registry(workdir: Path):
     """(front, process, [image refs]) with the two example specs attached, or None without docker-registry."""
-    from registry_images import push_image
-    from registry_servers import REGISTRY_BINARY, RegistryFront, RegistryProcess
+    from tests.support.registry_images import push_image
+    from tests.support.registry_servers import REGISTRY_BINARY, RegistryFront, RegistryProcess
 
     if not os.access(REGISTRY_BINARY, os.X_OK):
         return None

@@ -6,7 +6,7 @@ its profile has AVX512F, vfio_pci loaded and a kernel >= 5.15 (the rule the lear
 otherwise. Measured side by side in one run: the CLI end to end (load, learn, emit, verify by the engine), and
 only loading the same files with `load_features_file` (the floor any command reading them pays).
 
-Usage: python bench/from_hosts.py [--good 1000] [--bad 1000] [--profiles 200] [--seed 1]
+Usage: python -m bench.from_hosts [--good 1000] [--bad 1000] [--profiles 200] [--seed 1]
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from evaluate import make_profile
-
+from bench.evaluate import make_profile
 from fleetcompat.cli import main as fleetcompat
 from fleetcompat.features import load_features_file
 from fleetcompat.spec import parse_spec

@@ -6,7 +6,7 @@ gather_subset=hardware, and ping (Ansible's own per-task floor). A small callbac
 wall time (task start to result, so module transfer and start-up are included). Then `fleetcompat gather` is
 timed as a command and gather() in process.
 
-    .venv/bin/python bench/gather.py [--rounds 10] [--cli-runs 5]
+    .venv/bin/python -m bench.gather [--rounds 10] [--cli-runs 5]
 
 Goal: node_features <= 0.5x setup(all).
 """

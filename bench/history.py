@@ -7,7 +7,7 @@
    the table, in-process (goal <= 1 s), and the `fleetcompat history trend` command's wall time (with the
    interpreter's start) for reference.
 
-Usage: python bench/history.py [--hosts 10000] [--images 20] [--repeat 3] [--runs 365] [--trend-hosts 1000]
+Usage: python -m bench.history [--hosts 10000] [--images 20] [--repeat 3] [--runs 365] [--trend-hosts 1000]
 """
 
 from __future__ import annotations
@@ -22,15 +22,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "reports"))
-
-from fleet_synthetic import build_fleet  # noqa: E402
-
-from fleetcompat.cli.history import trend_table  # noqa: E402
-from fleetcompat.files import write_file  # noqa: E402
-from fleetcompat.history.url import open_store  # noqa: E402
-from fleetcompat.results.fleet import dumps  # noqa: E402
+from fleetcompat.cli.history import trend_table
+from fleetcompat.files import write_file
+from fleetcompat.history.url import open_store
+from fleetcompat.results.fleet import dumps
+from tests.support.fleet_synthetic import build_fleet
 
 RECORD_GOAL_RATIO = 1.0
 TREND_GOAL_S = 1.0

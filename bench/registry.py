@@ -12,23 +12,17 @@ Cold = new fetcher, empty cache. Warm = new fetcher (a new run), same cache. Goa
 Multi-platform images need one listing per platform manifest the fleet uses (and the index when that is where
 the spec is), so they cost more; the table shows each kind.
 
-Usage: python bench/registry.py [--hosts 1000] [--seed 1]
+Usage: python -m bench.registry [--hosts 1000] [--seed 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "registry"))
-
-from registry_images import features_json, push_image, push_index, spec_yaml
-from registry_servers import RegistryFront, RegistryProcess
 
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.features.model import Features
@@ -42,6 +36,8 @@ from fleetcompat.registry import (
     attach_spec,
 )
 from fleetcompat.registry.client import Repository
+from tests.support.registry_images import features_json, push_image, push_index, spec_yaml
+from tests.support.registry_servers import RegistryFront, RegistryProcess
 
 FLAGS = ("AVX2", "AVX512F", "SSE4", "AMXTILE", "SHA", "VAES")
 PROFILES = (("SSE4",), ("SSE4", "AVX2"), ("SSE4", "AVX2", "SHA"), ("SSE4", "AVX2", "AVX512F", "VAES"),

@@ -5,31 +5,25 @@ result JSON's size and load (schema validation) time, each renderer's time and o
 Chromium's time from navigation start to the fleet matrix being interactive, each next to its goal
 (HTML <= 5 MB, Chromium <= 2 s) as a ratio.
 
-Usage: python bench/report.py [--hosts 10000] [--images 20] [--profiles 200] [--keep DIR]
+Usage: python -m bench.report [--hosts 10000] [--images 20] [--profiles 200] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "reports"))
-sys.path.insert(0, str(ROOT))
-
-from fleet_synthetic import build_fleet  # noqa: E402
-
-from fleetcompat._format.html import HtmlFormat  # noqa: E402
-from fleetcompat._format.interface import ReportContext  # noqa: E402
-from fleetcompat._format.junit import JunitFormat  # noqa: E402
-from fleetcompat._format.markdown import MarkdownFormat  # noqa: E402
-from fleetcompat._format.terminal import TerminalFormat  # noqa: E402
-from fleetcompat.results.fleet import FleetResult, dumps  # noqa: E402
-from fleetcompat.results.gate import decide  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' browser setup, not a second copy)
+from fleetcompat._format.html import HtmlFormat
+from fleetcompat._format.interface import ReportContext
+from fleetcompat._format.junit import JunitFormat
+from fleetcompat._format.markdown import MarkdownFormat
+from fleetcompat._format.terminal import TerminalFormat
+from fleetcompat.results.fleet import FleetResult, dumps
+from fleetcompat.results.gate import decide
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS  # the tests' browser setup, not a second copy
+from tests.support.fleet_synthetic import build_fleet
 
 HTML_GOAL_BYTES = 5 * 1024 * 1024
 BROWSER_GOAL_S = 2.0

@@ -17,7 +17,7 @@ Sections (all by default, or pick with --only):
 Each line prints the measured time next to its goal as a ratio (<= 1.0 meets it). Timings are wall-clock on this
 machine, measured side by side in one run.
 
-Usage: python bench/scale.py [--only merge] [--hosts 10000] [--parts 10] [--images 20]
+Usage: python -m bench.scale [--only merge] [--hosts 10000] [--parts 10] [--images 20]
 """
 
 from __future__ import annotations
@@ -36,16 +36,11 @@ from pathlib import Path
 
 import yaml
 
+from fleetcompat.cli import main
+from fleetcompat.results.fleet import FleetResult, HostStatus
+from tests.support.merge_parts import build_fleet, cells, slices, write_parts
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "merge"))
-sys.path.insert(0, str(ROOT / "bench"))
-sys.path.insert(0, str(ROOT))
-
-from merge_parts import build_fleet, cells, slices, write_parts  # noqa: E402
-
-from fleetcompat.cli import main  # noqa: E402
-from fleetcompat.results.fleet import FleetResult, HostStatus  # noqa: E402
-
 MERGE_GOAL_S = 2.0
 REPORT_STAGE_GOAL_S = 10.0
 HWLOC = Path("/work/shared/fixtures/hwloc")
@@ -175,7 +170,7 @@ def bench_cache(args: argparse.Namespace, work: Path) -> None:
 
 
 def bench_audit(args: argparse.Namespace, work: Path) -> None:
-    from tests.scale.stages import awx_slices, finish_job, inventory_with, start_job
+    from tests.support.stages import awx_slices, finish_job, inventory_with, start_job
 
     roots = hwloc_roots(work)
     names = [f"sim-{n:05d}" for n in range(args.audit_hosts)]
@@ -215,8 +210,7 @@ def bench_audit(args: argparse.Namespace, work: Path) -> None:
 def bench_big(args: argparse.Namespace, work: Path) -> None:
     from dataclasses import replace
 
-    from report import browser_timing  # bench/report.py: the same Chromium measurement as for 10,000 hosts
-
+    from bench.report import browser_timing  # bench/report.py: the same Chromium measurement as for 10,000 hosts
     from fleetcompat._format.html import HtmlFormat
     from fleetcompat._format.interface import ReportContext
     from fleetcompat._format.junit import JunitFormat

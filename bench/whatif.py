@@ -8,7 +8,7 @@ in one run, alternating, best of `--rounds`:
            on half of them, 1Gi hugepages on 30%) with each step's diff
 Prints both and the ratio whatif / plain (goal <= 3).
 
-Usage: python bench/whatif.py [--hosts 10000] [--profiles 200] [--specs 20] [--rounds 3]
+Usage: python -m bench.whatif [--hosts 10000] [--profiles 200] [--specs 20] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -17,14 +17,9 @@ import argparse
 import gc
 import json
 import random
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from evaluate import make_profile, make_spec  # bench/evaluate.py's fleet, not a second copy
-
+from bench.evaluate import make_profile, make_spec  # bench/evaluate.py's fleet, not a second copy
 from fleetcompat.features.model import Features
 from fleetcompat.fleet.evaluate import evaluate_fleet
 from fleetcompat.fleet.hosts import HostRecord

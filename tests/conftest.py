@@ -1,7 +1,9 @@
 """Fixtures every test folder shares.
 
+- The fleet lab (tests/support/lab.py: real sshd hosts) and a real registry with a counting front, once per session
+  for every folder that audits them; the hwloc captures (tests/support/trees.py), unpacked once per session.
 - A real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) for the HTML report tests
-  (tests/reports, tests/drift, tests/planning): the fixtures live here rather than in each folder's conftest,
+  (tests/format, tests/history): the fixtures live here rather than in each folder's conftest,
   because Playwright's sync API cannot start a second instance while one runs.
 - History: `fleetcompat audit` and playbooks/audit.yml record their runs in a history store by default
   (docs/history.md). The tests' runs go to stores of their own, never into the user's ~/.local/share: one for the
@@ -13,19 +15,24 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-CHROMIUM = os.environ.get("FLEETCOMPAT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.support import registry_servers
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.lab import SPECS, UBUNTU_OS_RELEASE, Lab, Registry, modern_cpuinfo, older_cpuinfo, push_client
+from tests.support.registry_images import push_image
+from tests.support.sshlab import LabUnavailable, SshLab
+from tests.support.trees import extract_hwloc_tree, hwloc_tree_names
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-# Per module, not per session: tests/drift and tests/planning load these fixtures under their own names, and two
-# Playwright sync instances cannot be alive at once in one thread.
+# Per module, not per session: two Playwright sync instances cannot be alive at once in one thread.
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not Path(CHROMIUM).exists():
@@ -87,3 +94,60 @@ def _session_history_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture(scope="module", autouse=True)
 def _module_history_store(tmp_path_factory: pytest.TempPathFactory, _session_history_store: None) -> Iterator[None]:
     yield from _own_store(tmp_path_factory, "xdg-data")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Lab:
+    try:
+        ssh_lab = SshLab()
+    except LabUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        modern = {"/proc/cpuinfo": modern_cpuinfo()}
+        names = {
+            "node1": ssh_lab.add_host("node1", files=modern),
+            "node2": ssh_lab.add_host("node2", files=modern),
+            "node3": ssh_lab.add_host("node3", files={"/proc/cpuinfo": older_cpuinfo(),
+                                                      "/etc/os-release": UBUNTU_OS_RELEASE}),
+            "down": ssh_lab.add_unreachable("down"),
+        }
+        names["broken"] = names["node1"]
+        inventory = tmp_path_factory.mktemp("inventory") / "lab.yml"
+        doc = yaml.safe_load(ssh_lab.inventory_yaml("lab"))
+        hosts = doc["all"]["children"]["lab"]["hosts"]
+        hosts["broken"] = {**hosts["node1"], "fleetcompat_gather_root": "/nonexistent-root"}
+        inventory.write_text(yaml.safe_dump(doc, sort_keys=False))
+        yield Lab(ssh_lab, inventory, names)
+    finally:
+        ssh_lab.close()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A real docker-registry behind a counting referrers-API front, with two images; None if unavailable."""
+    if not shutil.which(registry_servers.REGISTRY_BINARY):
+        yield None
+        return
+    from fleetcompat.registry import ImageReference, attach_spec
+    from fleetcompat.registry.client import Repository
+
+    process = registry_servers.RegistryProcess(tmp_path_factory.mktemp("fleet-registry"))
+    front = registry_servers.RegistryFront(process.host, referrers=True)
+    try:
+        client = push_client(front)
+        push_image(client, Repository(front.host, "fleet/x86app"), "v1")
+        push_image(client, Repository(front.host, "fleet/noart"), "v1")
+        with_spec = f"{front.host}/fleet/x86app:v1"
+        attach_spec(client, ImageReference.parse(with_spec), (SPECS / "x86-64-v3.yaml").read_bytes(), "x86-64-v3.yaml")
+        front.reset_counts()
+        yield Registry(front, with_spec, f"{front.host}/fleet/noart:v1")
+    finally:
+        front.stop()
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def hwloc_trees(tmp_path_factory) -> dict[str, Path]:
+    """Tree name -> its root folder (the single folder inside the tarball; 3 differ from the tarball name)."""
+    base = tmp_path_factory.mktemp("hwloc")
+    return {name: extract_hwloc_tree(name, base) for name in hwloc_tree_names()}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fleetcompat.cli import main
-from tests.gather.conftest import NFD_TESTDATA, extract_hwloc_tree
+from tests.support.trees import NFD_TESTDATA, extract_hwloc_tree
 
 PCI_ROOTFS = NFD_TESTDATA / "testdata/source/pci/rootfs-1"
 
@@ -58,12 +58,6 @@ def software_hosts(tmp_path_factory) -> dict[str, Path]:
         (root / "etc/os-release").write_text(f'ID={os_id}\nVERSION_ID="{version}"\nPRETTY_NAME="{name}"\n')
         files[name] = gather_root(root, base / f"{name}.json")
     return files
-
-
-def run_cli(*args) -> subprocess.CompletedProcess:
-    """The CLI in a child process (reading a fact cache sets up Ansible's plugin loader, process-wide state)."""
-    return subprocess.run([sys.executable, "-m", "fleetcompat", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
 
 
 def write_fact_cache(directory: Path, hosts: dict[str, Path | None]) -> Path:

@@ -12,8 +12,9 @@ from fleetcompat.cli import main
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.features import load_features_file
 from fleetcompat.spec import load_spec_file
+from tests.support.lab import run_fleetcompat as run_cli
 
-from .conftest import run_cli, write_fact_cache
+from .conftest import write_fact_cache
 
 STABLE = {"kernel.loadedmodule", "kernel.enabledmodule", "pci.device", "cpu.cpuid", "kernel.version",
           "system.osrelease"}

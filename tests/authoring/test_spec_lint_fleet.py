@@ -9,8 +9,9 @@ import textwrap
 import pytest
 
 from fleetcompat.cli import main
+from tests.support.lab import run_fleetcompat as run_cli
 
-from .conftest import run_cli, write_fact_cache
+from .conftest import write_fact_cache
 
 REPO_SPECS = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "specs")
 

@@ -6,7 +6,9 @@ import json
 from dataclasses import replace
 
 import pytest
-from drift_fleets import (
+
+from fleetcompat.cli import main
+from tests.support.drift_fleets import (
     CPU_NO_VFIO,
     CPU_VFIO,
     DPDK_SPEC,
@@ -17,10 +19,8 @@ from drift_fleets import (
     SPEC_V2,
     fleet,
 )
-from fleet_synthetic import GOOD, HOSTILE, UNREACHABLE
-from hostile_support import assert_one_line_error, fleetcompat, make_fifo
-
-from fleetcompat.cli import main
+from tests.support.fleet_synthetic import GOOD, HOSTILE, UNREACHABLE
+from tests.support.hostile import assert_one_line_error, fleetcompat, make_fifo
 
 IMAGES_V1 = {"dpdk": DPDK_SPEC, "api": SPEC_V1}
 IMAGES_V2 = {"dpdk": DPDK_SPEC, "api": SPEC_V2}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from drift_fleets import (
+from fleetcompat.drift import Cause, CauseKind, ChangeKind, diff_results
+from fleetcompat.results.fleet import Status
+from tests.support.drift_fleets import (
     CPU_NO_VFIO,
     CPU_VFIO,
     DPDK_SPEC,
@@ -17,10 +19,7 @@ from drift_fleets import (
     digest,
     fleet,
 )
-from fleet_synthetic import GOOD, UNREACHABLE
-
-from fleetcompat.drift import Cause, CauseKind, ChangeKind, diff_results
-from fleetcompat.results.fleet import Status
+from tests.support.fleet_synthetic import GOOD, UNREACHABLE
 
 
 def causes(drift, host, image="api"):

@@ -24,7 +24,8 @@ import yaml
 from fleetcompat.cli import main
 from fleetcompat.registry import SpecFetcher
 from fleetcompat.results.fleet import FleetResult, PlatformStatus, SpecStatus, Status
-from tests.fleet.conftest import REPO, VENV_BIN, push_client, registry_test_module, run_fleetcompat, write_vars
+from tests.support import registry_images as pushing
+from tests.support.lab import REPO, VENV_BIN, push_client, run_fleetcompat, write_vars
 
 AMD64, ARM64 = "linux/amd64", "linux/arm64"
 NO_ARM64 = "image has no linux/arm64 manifest (the image is for linux/amd64, not linux/arm64)"
@@ -69,7 +70,6 @@ def images(registry) -> Images:
     from fleetcompat.registry import ImageReference, Platform, attach_spec
     from fleetcompat.registry.client import Repository
 
-    pushing = registry_test_module("registry_images")
     client, host = push_client(registry.front), registry.front.host
     pushing.push_index(client, Repository(host, "fleet/multi"), "v1")
     multi = ImageReference.parse(f"{host}/fleet/multi:v1")

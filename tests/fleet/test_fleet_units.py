@@ -1,11 +1,9 @@
-"""Controller-side fleet pieces without hosts: image lists, targets, run records, shared evaluation, the audit CLI."""
+"""Controller-side fleet pieces without hosts: image lists, run records, shared evaluation, the audit CLI."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -26,7 +24,6 @@ from fleetcompat.fleet.resolve import (
     resolve_images,
     spec_document,
 )
-from fleetcompat.remote.target import TargetError, parse_target, read_hosts_file
 from fleetcompat.results.fleet import (
     FleetResult,
     HostStatus,
@@ -37,7 +34,7 @@ from fleetcompat.results.fleet import (
     cell_from_evaluation,
 )
 from fleetcompat.spec import parse_spec
-from tests.fleet.conftest import REPO, SPECS, run_fleetcompat
+from tests.support.lab import SPECS, run_fleetcompat
 
 EXAMPLE_FEATURES = SPECS.parent / "features" / "xeon-sriov-node.json"
 
@@ -78,36 +75,6 @@ def test_image_list_file_errors_carry_the_line(tmp_path):
     assert f"{path}:3" in str(err.value)
     path.write_text("- spec: a.yaml\n")
     assert [i.alias for i in load_images_file(str(path))] == ["a"]
-
-
-# ---------------------------------------------------------------------------------------------- targets
-
-
-@pytest.mark.parametrize(("text", "user", "host", "port"), [
-    ("node1", None, "node1", 22),
-    ("ops@node1:2222", "ops", "node1", 2222),
-    ("[fe80::1%eth0]:22", None, "fe80::1%eth0", 22),
-    ("root@[::1]:2200", "root", "::1", 2200),
-    ("2001:db8::7", None, "2001:db8::7", 22),
-])
-def test_targets(text, user, host, port):
-    target = parse_target(text)
-    assert (target.user, target.host, target.port, target.name) == (user, host, port, text)
-
-
-@pytest.mark.parametrize("text", ["a@b@c", "node:99999", "node:", "[::1", "a b"])
-def test_bad_targets(text):
-    with pytest.raises(TargetError):
-        parse_target(text)
-
-
-def test_hosts_file_names_the_bad_line(tmp_path):
-    path = tmp_path / "hosts"
-    path.write_text("# fleet\nnode1\n\nops@node2:2222  # rack 4\nbad host\n")
-    with pytest.raises(TargetError, match=rf"{path}:5"):
-        read_hosts_file(str(path))
-    path.write_text("node1\nops@node2:2222 # rack 4\n")
-    assert [t.name for t in read_hosts_file(str(path))] == ["node1", "ops@node2:2222"]
 
 
 # ---------------------------------------------------------------------------------------------- specs and runs
@@ -289,21 +256,6 @@ def test_audit_cli_bad_input_is_one_line(args, message, tmp_path):
     proc = run_fleetcompat("audit", *args, "--output-dir", tmp_path / "r", cwd=tmp_path)
     assert proc.returncode == 2 and message in proc.stderr
     assert "Traceback" not in proc.stderr
-
-
-def test_action_plugins_report_a_missing_fleetcompat_package():
-    """The collection's controller plugins name the fix when fleetcompat is not importable."""
-    # In a child process: importing controller-side plugin code sets up Ansible's collection loader and display,
-    # which would leak into the in-process module tests that run after this one.
-    code = (
-        "import pytest\n"
-        "from ansible.errors import AnsibleActionFail\n"
-        "from ansible_collections.fleetcompat.audit.plugins.plugin_utils import controller\n"
-        "with pytest.raises(AnsibleActionFail, match=\"fleetcompat Python package in the controller's Python\"):\n"
-        "    controller.fleetcompat_module('no_such_module_xyz')\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO / "collections")}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
 
 
 def test_run_directories_left_by_interrupted_runs_are_removed_a_day_later(tmp_path):

@@ -1,7 +1,7 @@
 """History store tests: a REAL PostgreSQL server, installed by scripts/setup.sh (apt package `postgresql`) and
 started here (initdb into a temp dir as an unprivileged user, pg_ctl on a free 127.0.0.1 port and a socket in that
 dir, stopped at the end), one fresh database per test; the SQLite store in a temp file; synthetic fleets from
-tests/reports."""
+tests/support/fleet_synthetic.py."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,10 +17,7 @@ from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parents[1]
-for folder in ("reports", "hostile"):  # fleet_synthetic, hostile_support
-    if str(TESTS / folder) not in sys.path:
-        sys.path.insert(0, str(TESTS / folder))
+from tests.support.net import free_port
 
 
 def _pg_bin(tool: str) -> str:
@@ -36,12 +31,6 @@ def _pg_bin(tool: str) -> str:
         if (folder / tool).exists():
             return str(folder / tool)
     pytest.fail(f"PostgreSQL's {tool} is missing: run scripts/setup.sh --test (it apt-installs postgresql)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -66,7 +55,7 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         user = pwd.getpwnam(_server_user())
         os.chown(root, user.pw_uid, user.pw_gid)
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     subprocess.run(_as_server_user([_pg_bin("initdb"), "-D", str(data), "-U", "fleetcompat", "-A", "trust",
                                     "-E", "UTF8", "--no-sync"]), check=True, capture_output=True, timeout=120)
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c max_connections=30"

@@ -9,13 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
-from history_support import closed_port, open_report, rfc3339
-from hostile_support import assert_one_line_error, fleetcompat, make_fifo
 
 from fleetcompat.cli import main
 from fleetcompat.history.url import open_store
 from fleetcompat.results.fleet import FleetResult, Status
+from tests.support.fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
+from tests.support.history import open_report, rfc3339
+from tests.support.hostile import assert_one_line_error, fleetcompat, make_fifo
+from tests.support.net import free_port
 
 FORMATS = ("--format", "json", "--format", "html", "--format", "junit", "--format", "markdown")
 
@@ -26,7 +27,7 @@ def fleet(tmp_path: Path) -> dict:
     was reached and compatible (and a second host incompatible)."""
     spec = tmp_path / "app.yaml"
     spec.write_text(spec_text())
-    target = f"127.0.0.1:{closed_port()}"
+    target = f"127.0.0.1:{free_port()}"
     url = f"sqlite://{tmp_path / 'history.db'}"
     earlier = mini_fleet({target: GOOD, "other": BAD})
     three_days_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3, hours=1)
@@ -125,7 +126,7 @@ def test_garbage_history_url_is_one_line(url: str, fragment: str) -> None:
 
 
 def test_password_never_shown_and_a_dead_server_is_one_line() -> None:
-    run = fleetcompat("history", "list", "--history", f"postgresql://ops:s3cret@127.0.0.1:{closed_port()}/fleet")
+    run = fleetcompat("history", "list", "--history", f"postgresql://ops:s3cret@127.0.0.1:{free_port()}/fleet")
     assert_one_line_error(run, "postgresql://ops:***@127.0.0.1", "cannot connect to the history database")
     assert "s3cret" not in run.stderr
 

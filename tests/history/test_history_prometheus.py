@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
-from hostile_support import make_fifo
 from prometheus_client.parser import text_string_to_metric_families
 
 from fleetcompat.cli import main
+from tests.support.fleet_synthetic import BAD, GOOD, UNREACHABLE, mini_fleet, spec_text
+from tests.support.hostile import make_fifo
 
 HOSTILE_ALIAS = 'gpu "prod"\\x\nnext_metric{a="b"} 1'
 HOSTILE_REFERENCE = 'reg.example/app:1" } 9\n# TYPE x counter'

@@ -6,8 +6,6 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from fleet_synthetic import GOOD, HOSTILE, UNREACHABLE, mini_fleet
-from history_support import open_report
 
 from fleetcompat._format.html import HtmlFormat
 from fleetcompat._format.junit import JunitFormat
@@ -16,6 +14,8 @@ from fleetcompat._format.shared import age
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.history.lastknown import with_last_known
 from fleetcompat.results.fleet import FleetResult, LastKnown, Status
+from tests.support.fleet_synthetic import GOOD, HOSTILE, UNREACHABLE, mini_fleet
+from tests.support.history import open_report
 
 RUN = "2026-05-04T02:00:00Z"
 

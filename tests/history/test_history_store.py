@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fleet_synthetic import BAD, GOOD, UNREACHABLE, build_fleet, mini_fleet
 
 from fleetcompat.history.interface import HistoryError
 from fleetcompat.history.lastknown import with_last_known
 from fleetcompat.history.migrations import LATEST
 from fleetcompat.history.url import open_store
 from fleetcompat.results.fleet import FleetResult, LastKnown, Status
+from tests.support.fleet_synthetic import BAD, GOOD, UNREACHABLE, build_fleet, mini_fleet
 
 
 def at(result: FleetResult, started_at: str) -> FleetResult:

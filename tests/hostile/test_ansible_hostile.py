@@ -1,6 +1,6 @@
 """The Ansible audit against hosts and images that misbehave: a gatherer blocked on a FIFO, an interpreter that
 never answers, a host reporting a 50 MB nodename, an alias-bomb and a deeply nested spec, a corrupt run
-directory. Real sshd hosts (tests/fleet/sshlab.py) and real ansible-playbook runs: one bad host or image is
+directory. Real sshd hosts (tests/support/sshlab.py) and real ansible-playbook runs: one bad host or image is
 reported as `error` with its reason, everything else is audited, and nothing is left running on the hosts.
 """
 
@@ -18,8 +18,8 @@ import yaml
 
 from fleetcompat.limits import HOST_TEXT_LIMIT
 from fleetcompat.results.fleet import FleetResult, HostStatus, SpecStatus, Status
-from tests.fleet.conftest import REPO, SPECS, VENV_BIN, Lab, ansible_env, modern_cpuinfo, run_playbook, write_vars
-from tests.fleet.sshlab import LabUnavailable, SshLab
+from tests.support.lab import REPO, SPECS, VENV_BIN, Lab, ansible_env, modern_cpuinfo, run_playbook, write_vars
+from tests.support.sshlab import LabUnavailable, SshLab
 
 GATHER_TIMEOUT = 3  # fleetcompat_gather_timeout for the run: the hung hosts are stopped after it
 BIG = 50 * 1024 * 1024  # characters of the nodename the `big` host reports

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hostile_support import FEATURES, SPEC
 
 from fleetcompat.cli import main
+from tests.support.hostile import FEATURES, SPEC
 
 
 def _crash(*_args, **_kwargs):

@@ -7,10 +7,9 @@ import hashlib
 import os
 import time
 
-from hostile_support import SPEC, assert_one_line_error, fleetcompat, make_fifo
-
 from fleetcompat.registry.cache import SpecCache
 from fleetcompat.registry.credentials import CredentialStore
+from tests.support.hostile import SPEC, assert_one_line_error, fleetcompat, make_fifo
 
 
 def test_hosts_file_fifo(tmp_path):

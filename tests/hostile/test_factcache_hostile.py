@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hostile_support import FEATURES, SPEC, fleetcompat, make_fifo
+from tests.support.hostile import FEATURES, SPEC, fleetcompat, make_fifo
 
 PLAY = """\
 - hosts: all

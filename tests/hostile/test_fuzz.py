@@ -13,7 +13,6 @@ import json
 
 import pytest
 import yaml
-from hostile_support import FEATURES, SPEC, fleetcompat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +29,7 @@ from fleetcompat.features.model import Features
 from fleetcompat.results.fleet import FleetResult, FleetResultError
 from fleetcompat.results.gate import decide
 from fleetcompat.spec import parse_spec
+from tests.support.hostile import FEATURES, SPEC, fleetcompat
 
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                 database=None, derandomize=True)

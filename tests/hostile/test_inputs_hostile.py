@@ -8,7 +8,8 @@ import json
 import os
 
 import pytest
-from hostile_support import FEATURES, SPEC, assert_one_line_error, fleetcompat, make_char_device, make_fifo
+
+from tests.support.hostile import FEATURES, SPEC, assert_one_line_error, fleetcompat, make_char_device, make_fifo
 
 BOMB = """\
 version: v1alpha1

@@ -10,10 +10,18 @@ import subprocess
 import sys
 
 import pytest
-from hostile_support import FEATURES, SPEC, WALL_S, assert_one_line_error, fleetcompat, make_char_device, make_fifo
 
 from fleetcompat.errors import FleetcompatError
 from fleetcompat.files import write_file, write_files
+from tests.support.hostile import (
+    FEATURES,
+    SPEC,
+    WALL_S,
+    assert_one_line_error,
+    fleetcompat,
+    make_char_device,
+    make_fifo,
+)
 
 
 @pytest.fixture(scope="module")

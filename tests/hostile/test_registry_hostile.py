@@ -13,10 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-# registry_hostile_servers first: it puts tests/registry on sys.path for the modules after it.
-from registry_hostile_servers import OTHER_HOST, ScriptedServer, image_manifest, one_line_error, run_cli
-from registry_images import features_json, push_image, spec_yaml
-from registry_servers import (
+from fleetcompat.registry import Credential, RegistryClient, RegistryOptions
+from fleetcompat.registry.client import OCI_INDEX, OCI_MANIFEST, Repository
+from tests.support.hostile import fleetcompat
+from tests.support.registry_hostile_servers import (
+    CLI_WALL_S,
+    OTHER_HOST,
+    ScriptedServer,
+    image_manifest,
+    one_line_error,
+)
+from tests.support.registry_images import features_json, push_image, spec_yaml
+from tests.support.registry_servers import (
     PASSWORD,
     REGISTRY_BINARY,
     USER,
@@ -25,9 +33,6 @@ from registry_servers import (
     htpasswd_auth,
     tls_material,
 )
-
-from fleetcompat.registry import Credential, RegistryClient, RegistryOptions
-from fleetcompat.registry.client import OCI_INDEX, OCI_MANIFEST, Repository
 
 DEADLINE = 2  # --registry-timeout for the slow cases
 SLACK = 15  # process start-up on a loaded machine; a hang, or the old behaviour (20 s and more), is beyond
@@ -66,8 +71,8 @@ def serve():
 def validate(home, features, host: str, *extra, stdin: str = "", ca=None):
     """`validate --image HOST/app:v1`: plain HTTP, or HTTPS verified with the CA bundle `ca`."""
     transport = ["--registry-ca", ca] if ca else ["--plain-http-registry", host]
-    return run_cli(home, "validate", "--image", f"{host}/app:v1", "--features", features, *transport,
-                   "--cache-dir", home / "cache", *extra, stdin=stdin)
+    return fleetcompat("validate", "--image", f"{host}/app:v1", "--features", features, *transport,
+                       "--cache-dir", home / "cache", *extra, home=home, stdin=stdin, wall_s=CLI_WALL_S)
 
 
 def serve_manifest(handler) -> None:
@@ -378,7 +383,7 @@ def test_upload_location_and_blob_cdn_on_another_host_get_no_credentials(offsite
     front.reset_counts()
     storage.reset_counts()
 
-    attached = run_cli(home, "attach", ref, spec, *login, stdin=PASSWORD)
+    attached = fleetcompat("attach", ref, spec, *login, home=home, stdin=PASSWORD, wall_s=CLI_WALL_S)
     assert (attached.code, attached.stderr) == (0, ""), attached.stderr
     uploads = [path for method, path in storage.log if method == "PUT" and "/blobs/uploads/" in path]
     assert uploads, storage.log  # the blobs really went to the other host ...
@@ -386,8 +391,8 @@ def test_upload_location_and_blob_cdn_on_another_host_get_no_credentials(offsite
     assert any(auth and auth.startswith("Basic ") for auth in front.authorizations)
 
     storage.reset_counts()
-    validated = run_cli(home, "validate", "--image", ref, "--features", features, "--cache-dir", home / "cache",
-                        *login, stdin=PASSWORD)
+    validated = fleetcompat("validate", "--image", ref, "--features", features, "--cache-dir", home / "cache",
+                            *login, home=home, stdin=PASSWORD, wall_s=CLI_WALL_S)
     assert (validated.code, validated.stderr) == (0, ""), validated.stderr
     assert any(method == "GET" and "/blobs/sha256:" in path for method, path in storage.log)  # the CDN served it
     assert set(storage.authorizations) == {None}
@@ -399,8 +404,8 @@ def test_upload_location_and_blob_cdn_on_another_host_get_no_credentials(offsite
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
 def test_nonsense_registry_timeout_is_refused(home, features, value):
-    run = run_cli(home, "validate", "--image", "127.0.0.1:9/app:v1", "--features", features,
-                  "--registry-timeout", value)
+    run = fleetcompat("validate", "--image", "127.0.0.1:9/app:v1", "--features", features,
+                      "--registry-timeout", value, home=home, wall_s=CLI_WALL_S)
     assert (run.code, run.stdout) == (2, "")
     assert run.stderr == (f"fleetcompat: error: --registry-timeout: expected a positive number of seconds, "
                           f"got {float(value)!r}\n")

@@ -7,10 +7,10 @@ import os
 from dataclasses import replace
 
 import pytest
-from merge_parts import BAD, GOOD, at, mini_fleet, write_parts
 
 from fleetcompat.cli import main
 from fleetcompat.results.fleet import FleetResult, Status
+from tests.support.merge_parts import BAD, GOOD, at, mini_fleet, write_parts
 
 
 def _with_spec_digest(result: FleetResult, digest: str) -> FleetResult:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from merge_parts import BAD, GOOD, at, build_fleet, cells, mini_fleet, slices, spec_text, write_parts
-
 from fleetcompat.cli import main
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.results.fleet import (
@@ -20,6 +18,7 @@ from fleetcompat.results.fleet import (
     Status,
 )
 from fleetcompat.spec import parse_spec
+from tests.support.merge_parts import BAD, GOOD, at, build_fleet, cells, mini_fleet, slices, spec_text, write_parts
 
 
 def test_slices_merge_back_into_the_unsliced_result(tmp_path, capsys):

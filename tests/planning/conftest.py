@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.planning.trees import TREES, extract
+from tests.support.trees import TREES, extract
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.planning.trees import MODULES, gathered
+from tests.support.trees import MODULES, gathered
 
 BIN = Path(sys.executable).parent
 # Every configuration action: load a module, unload one, 2Mi pages (sysctl) and 1Gi pages (tmpfiles).

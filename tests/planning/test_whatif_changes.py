@@ -7,7 +7,7 @@ import pytest
 
 from fleetcompat.features.model import Features
 from fleetcompat.planning.changes import ChangeError, parse_change
-from tests.planning.trees import MODULES, RELEASE, gathered
+from tests.support.trees import MODULES, RELEASE, gathered
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from fleetcompat.hostfeatures.summary import summarize
 from fleetcompat.planning.plan import load_plan
 from fleetcompat.planning.whatif import plan_states, simulate
 from fleetcompat.results.fleet import FleetResultBuilder, RunMeta
-from tests.planning.trees import MODULES, gathered
+from tests.support.trees import MODULES, gathered
 
 REPO = Path(__file__).resolve().parents[2]
 VFIO = MODULES + "vfio_pci 16384 0 - Live 0x0\n"

@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from registry_images import features_json, spec_yaml
-from registry_servers import (
+
+from fleetcompat.cli import main
+from fleetcompat.registry import RegistryClient, RegistryOptions
+from fleetcompat.registry.client import Repository
+from tests.support.registry_images import features_json, spec_yaml
+from tests.support.registry_servers import (
     PASSWORD,
     REFRESH_TOKEN,
     REGISTRY_BINARY,
@@ -24,10 +28,6 @@ from registry_servers import (
     htpasswd_auth,
     tls_material,
 )
-
-from fleetcompat.cli import main
-from fleetcompat.registry import RegistryClient, RegistryOptions
-from fleetcompat.registry.client import Repository
 
 if not shutil.which(REGISTRY_BINARY):
     pytest.skip("docker-registry is not installed (scripts/setup.sh --test installs it)", allow_module_level=True)

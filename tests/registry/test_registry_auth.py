@@ -11,8 +11,6 @@ import stat
 
 import pytest
 import requests
-from registry_images import push_image, spec_yaml
-from registry_servers import PASSWORD, REFRESH_TOKEN, USER
 
 from fleetcompat.registry import (
     Credential,
@@ -24,6 +22,8 @@ from fleetcompat.registry import (
 )
 from fleetcompat.registry.client import Repository
 from fleetcompat.registry.publish import attach_spec
+from tests.support.registry_images import push_image, spec_yaml
+from tests.support.registry_servers import PASSWORD, REFRESH_TOKEN, USER
 
 BASIC_B64 = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 

@@ -8,12 +8,12 @@ import sys
 import time
 
 import pytest
-from registry_images import ARTIFACT_TYPE, push_image, sha256, spec_yaml
-from registry_servers import free_port
 
 from fleetcompat.registry import ImageReference, RegistryError, SpecFetcher
 from fleetcompat.registry.client import OCI_MANIFEST
 from fleetcompat.registry.publish import attach_spec, update_fallback_index
+from tests.support.net import free_port
+from tests.support.registry_images import ARTIFACT_TYPE, push_image, sha256, spec_yaml
 
 
 def _validate(cli, features_file, ref: str, host: str, *extra) -> tuple[int, str, str, float]:

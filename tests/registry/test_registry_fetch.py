@@ -9,18 +9,6 @@ from dataclasses import replace
 
 import pytest
 import requests
-from registry_images import (
-    ARTIFACT_TYPE,
-    oras_artifact_manifest,
-    oras_fallback_index,
-    push_image,
-    push_index,
-    raw_push_blob,
-    raw_put_manifest,
-    sha256,
-    spec_yaml,
-)
-from registry_servers import RegistryFront
 
 from fleetcompat.registry import (
     ImageReference,
@@ -32,6 +20,18 @@ from fleetcompat.registry import (
 )
 from fleetcompat.registry.client import OCI_INDEX, OCI_MANIFEST, fallback_tag
 from fleetcompat.registry.publish import attach_spec, update_fallback_index
+from tests.support.registry_images import (
+    ARTIFACT_TYPE,
+    oras_artifact_manifest,
+    oras_fallback_index,
+    push_image,
+    push_index,
+    raw_push_blob,
+    raw_put_manifest,
+    sha256,
+    spec_yaml,
+)
+from tests.support.registry_servers import RegistryFront
 
 
 @pytest.fixture(params=["tag-fallback", "referrers-api"])

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from registry_images import features_json, push_image, push_index, spec_yaml
-from registry_servers import free_port
-
 from fleetcompat.engine import evaluate_spec
 from fleetcompat.features.model import Features
 from fleetcompat.registry import ImageReference, Platform, PlatformNotFoundError, RegistryError, SpecFetcher
 from fleetcompat.registry.publish import attach_spec
+from tests.support.net import free_port
+from tests.support.registry_images import features_json, push_image, push_index, spec_yaml
 
 
 def test_fleet_audit_one_broken_image(counting_front, fault_server, repo_name, pusher, make_options):

@@ -10,9 +10,9 @@ import shutil
 import subprocess
 
 import pytest
-from registry_images import ARTIFACT_TYPE, SPEC_TYPE, push_image, spec_yaml
 
 from fleetcompat.registry import SpecFetcher
+from tests.support.registry_images import ARTIFACT_TYPE, SPEC_TYPE, push_image, spec_yaml
 
 ORAS = os.environ.get("FLEETCOMPAT_ORAS") or shutil.which("oras")
 pytestmark = pytest.mark.skipif(not ORAS, reason="no Go oras CLI (optional interop oracle)")

@@ -8,13 +8,13 @@ import json
 import stat
 
 import pytest
-from registry_images import oras_artifact_manifest, oras_fallback_index, sha256, spec_yaml
 
 from fleetcompat.registry import ImageReference, Platform, RegistryError, RegistryOptions
 from fleetcompat.registry.client import fallback_tag, parse_challenge
 from fleetcompat.registry.credentials import Credential, CredentialStore, default_auth_files, read_secret
 from fleetcompat.registry.fetch import ArtifactInfo, created_key, newest
 from fleetcompat.registry.publish import artifact_manifest, go_descriptor, go_json, oras_title
+from tests.support.registry_images import oras_artifact_manifest, oras_fallback_index, sha256, spec_yaml
 
 DIGEST = "sha256:" + "ab" * 32
 
