@@ -16,6 +16,7 @@ import yaml
 from hostile_support import FEATURES, SPEC, fleetcompat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from fleetcompat._format.html import HtmlFormat
 from fleetcompat._format.junit import JunitFormat
@@ -27,7 +28,8 @@ from fleetcompat.engine import evaluate_spec
 from fleetcompat.errors import EvaluationError, FeaturesError, SpecError
 from fleetcompat.features.load import load_features
 from fleetcompat.features.model import Features
-from fleetcompat.results.fleet import FleetResult, FleetResultError
+from fleetcompat.results.fastschema import compile_check
+from fleetcompat.results.fleet import FleetResult, FleetResultError, schema
 from fleetcompat.spec import parse_spec
 
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow],
@@ -130,6 +132,18 @@ def test_result_loader_and_every_renderer_take_anything_the_loader_accepts(valid
     JunitFormat().render(result)
     MarkdownFormat().render(result, decision.reason)
     TerminalFormat(colour=False).render(result)
+
+
+COMPILED_CHECK = compile_check(schema())
+
+
+@FUZZ
+@given(data=st.data())
+def test_the_compiled_result_check_accepts_only_what_jsonschema_accepts(valid_result, data):
+    # The loader takes the compiled check's "valid" without asking jsonschema, so it must never be more lenient.
+    doc = _mutate(valid_result, data.draw(paths), data.draw(json_values))
+    if COMPILED_CHECK(doc):
+        assert Draft202012Validator(schema()).is_valid(doc)
 
 
 VERBS = [["validate"], ["spec", "lint"], ["gate"], ["report"], ["audit"], ["gather"], ["discover"]]

@@ -794,9 +794,11 @@ def validate_document(doc: Any, where: str = "fleet result") -> None:
     if isinstance(doc, dict) and isinstance(doc.get("schema"), str) and doc["schema"] != SCHEMA_ID:
         raise FleetResultError(f"unsupported document schema {doc['schema']!r} (this fleetcompat reads {SCHEMA_ID})",
                                where=where)
+    view, first_index, names = _distinct_hosts(doc)
+    if _accepts()(view) and (names is None or _host_names_accepted()(names)):
+        return  # the common case, compiled; jsonschema decides (and words) everything else
     from jsonschema.exceptions import best_match
 
-    view, first_index, names = _distinct_hosts(doc)
     error = best_match(_validator().iter_errors(view))
     path: list[Any] = []
     if error is not None:
@@ -839,12 +841,29 @@ def _distinct_hosts(doc: Any) -> tuple[Any, list[int], list[Any] | None]:
     return {**doc, "hosts": distinct}, first_index, [h.get("name") for h in hosts]
 
 
+def _host_names_schema() -> dict[str, Any]:
+    return {"type": "array", "items": schema()["$defs"]["host"]["properties"]["name"]}
+
+
 @cache
 def _host_name_validator():
     from jsonschema import Draft202012Validator
 
-    name_rule = schema()["$defs"]["host"]["properties"]["name"]
-    return Draft202012Validator({"type": "array", "items": name_rule})
+    return Draft202012Validator(_host_names_schema())
+
+
+@cache
+def _accepts():
+    from fleetcompat.results.fastschema import compile_check
+
+    return compile_check(schema())
+
+
+@cache
+def _host_names_accepted():
+    from fleetcompat.results.fastschema import compile_check
+
+    return compile_check(_host_names_schema())
 
 
 def summary_label(summary: Mapping[str, Any] | None) -> str:
