@@ -311,11 +311,13 @@ class FleetResult:
     def profile_groups(self) -> list[ProfileGroup]:
         """Collapse hosts with the same profile, host status and per-image outcomes; largest group first."""
         aliases = self.aliases()
+        number = OutcomeNumbers()  # equal outcomes, one number: keys compare numbers, not outcome trees
         members: dict[tuple, list[HostResult]] = {}
         for host in self.hosts:
-            key = (host.profile, host.status, tuple(host.outcomes[a] for a in aliases))
+            key = (host.profile, host.status, tuple(number(host.outcomes[a]) for a in aliases))
             members.setdefault(key, []).append(host)
-        groups = [ProfileGroup(k[0], k[1], k[2], tuple(v)) for k, v in members.items()]
+        groups = [ProfileGroup(k[0], k[1], tuple(v[0].outcomes[a] for a in aliases), tuple(v))
+                  for k, v in members.items()]
         groups.sort(key=lambda g: (-len(g.hosts), g.hosts[0].name))
         return groups
 
@@ -336,6 +338,22 @@ class FleetResult:
         where = str(path)
         doc = load_json(read_input(path, "fleet result", FleetResultError, RESULT_BYTES), where, FleetResultError)
         return cls.from_dict(doc, where)
+
+
+class OutcomeNumbers:
+    """Numbers outcomes by value, in order of first appearance: equal outcomes get one number. Hashing a frozen
+    outcome walks all its failing rules every time, so each object is hashed once (hosts share outcome objects; a
+    merged result holds equal outcomes from several parts as distinct objects)."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[Outcome, int] = {}
+        self._by_id: dict[int, int] = {}  # the outcomes numbered stay referenced by their hosts, so ids stay unique
+
+    def __call__(self, outcome: Outcome) -> int:
+        number = self._by_id.get(id(outcome))
+        if number is None:
+            number = self._by_id[id(outcome)] = self.by_value.setdefault(outcome, len(self.by_value))
+        return number
 
 
 def dumps(doc: dict[str, Any]) -> str:
@@ -597,19 +615,11 @@ def _piece(tag: str, value: Any, pieces: ProfilePieces | None) -> str:
 
 
 def _encode(result: FleetResult) -> dict[str, Any]:
-    outcome_index: dict[Outcome, int] = {}
-    # Hosts share outcome objects; hashing a frozen dataclass walks all its failing rules every time, so each
-    # object is hashed once (a merged result holds equal outcomes from several parts as distinct objects).
-    index_by_id: dict[int, int] = {}
+    outcome_index = OutcomeNumbers()
     profiles: dict[str, dict[str, Any]] = {}
     hosts = []
     for host in result.hosts:
-        cells = {}
-        for alias, outcome in host.outcomes.items():
-            index = index_by_id.get(id(outcome))
-            if index is None:
-                index = index_by_id[id(outcome)] = outcome_index.setdefault(outcome, len(outcome_index))
-            cells[alias] = index
+        cells = {alias: outcome_index(outcome) for alias, outcome in host.outcomes.items()}
         if host.profile is not None and host.profile not in profiles:
             profiles[host.profile] = {"summary": host.summary}
         hosts.append({"name": host.name, "groups": list(host.groups), "status": str(host.status),
@@ -625,7 +635,7 @@ def _encode(result: FleetResult) -> dict[str, Any]:
         "images": [_encode_image(i) for i in result.images],
         **({"waivers": result.waivers.to_dict()} if result.waivers is not None else {}),
         "profiles": profiles,
-        "outcomes": [outcome_to_dict(o) for o in outcome_index],
+        "outcomes": [outcome_to_dict(o) for o in outcome_index.by_value],
         "hosts": hosts,
     }
 
