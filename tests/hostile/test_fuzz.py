@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from fleetcompat._format.html import HtmlFormat
 from fleetcompat._format.interface import ReportContext
@@ -26,7 +27,8 @@ from fleetcompat.engine import evaluate_spec
 from fleetcompat.errors import EvaluationError, FeaturesError, SpecError
 from fleetcompat.features.load import load_features
 from fleetcompat.features.model import Features
-from fleetcompat.results.fleet import FleetResult, FleetResultError
+from fleetcompat.results.fastschema import compile_check
+from fleetcompat.results.fleet import FleetResult, FleetResultError, schema
 from fleetcompat.results.gate import decide
 from fleetcompat.spec import parse_spec
 from tests.support.hostile import FEATURES, SPEC, fleetcompat
@@ -131,6 +133,18 @@ def test_result_loader_and_every_renderer_take_anything_the_loader_accepts(valid
     JunitFormat().render(result)
     MarkdownFormat().render(result, ReportContext(decision))
     TerminalFormat(colour=False).render(result)
+
+
+COMPILED_CHECK = compile_check(schema())
+
+
+@FUZZ
+@given(data=st.data())
+def test_the_compiled_result_check_accepts_only_what_jsonschema_accepts(valid_result, data):
+    # The loader takes the compiled check's "valid" without asking jsonschema, so it must never be more lenient.
+    doc = _mutate(valid_result, data.draw(paths), data.draw(json_values))
+    if COMPILED_CHECK(doc):
+        assert Draft202012Validator(schema()).is_valid(doc)
 
 
 VERBS = [["validate"], ["spec", "lint"], ["gate"], ["report"], ["audit"], ["gather"], ["discover"]]

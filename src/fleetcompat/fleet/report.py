@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from fleetcompat.engine.batch import EvaluationOutcome
 from fleetcompat.errors import FleetcompatError
@@ -40,8 +42,9 @@ def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
                 builder.add_platform(image.alias, r.platform, r.status, spec=r.spec,
                                      subject=r.subject, spec_digest=r.spec_digest, spec_source=r.spec_source,
                                      reason=r.reason)
+    capped_summaries: dict[str, Any] = {}  # hosts of one kind of hardware repeat one summary: cap it once
     for host in hosts:
-        builder.add_host(host.name, host.groups, cap_strings(host.summary), host.status,
+        builder.add_host(host.name, host.groups, _capped_summary(host.summary, capped_summaries), host.status,
                          cap_text(host.reason, REASON_LIMIT) if host.reason else None, host.features)
         if host.status is not HostStatus.OK:
             continue
@@ -55,6 +58,20 @@ def build_result(resolved: Sequence[ResolvedImage], hosts: Sequence[HostRecord],
         host.outcomes = {alias: capped.get(id(o)) or capped.setdefault(id(o), _capped(o))
                          for alias, o in host.outcomes.items()}
     return result
+
+
+def _capped_summary(summary: dict[str, Any] | None, known: dict[str, Any]) -> dict[str, Any] | None:
+    """`cap_strings(summary)`, computed once per distinct JSON text (a summary leaves the result only as JSON)."""
+    if summary is None:
+        return None
+    try:
+        text = json.dumps(summary, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON-like after all: capped on its own
+        return cap_strings(summary)
+    capped = known.get(text)
+    if capped is None:
+        capped = known[text] = cap_strings(summary)
+    return capped
 
 
 def _capped(outcome: Cell) -> Cell:

@@ -312,11 +312,13 @@ class FleetResult:
     def profile_groups(self) -> list[ProfileGroup]:
         """Collapse hosts with the same profile, host status and per-image outcomes; largest group first."""
         aliases = self.aliases()
+        numbers = OutcomeNumbers()  # equal outcomes, one number: keys compare numbers, not outcome trees
         members: dict[tuple, list[HostResult]] = {}
         for host in self.hosts:
-            key = (host.profile, host.status, tuple(host.outcomes[a] for a in aliases))
+            key = (host.profile, host.status, tuple(numbers.of(host.outcomes[a] for a in aliases)))
             members.setdefault(key, []).append(host)
-        groups = [ProfileGroup(k[0], k[1], k[2], tuple(v)) for k, v in members.items()]
+        groups = [ProfileGroup(k[0], k[1], tuple(v[0].outcomes[a] for a in aliases), tuple(v))
+                  for k, v in members.items()]
         groups.sort(key=lambda g: (-len(g.hosts), g.hosts[0].name))
         return groups
 
@@ -337,6 +339,26 @@ class FleetResult:
         where = str(path)
         doc = load_json(read_input(path, "fleet result", FleetResultError, RESULT_BYTES), where, FleetResultError)
         return cls.from_dict(doc, where)
+
+
+class OutcomeNumbers:
+    """Numbers outcomes by value, in order of first appearance: equal outcomes get one number. Hashing a frozen
+    outcome walks all its failing rules every time, so each object is hashed once (hosts share outcome objects; a
+    merged result holds equal outcomes from several parts as distinct objects)."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[Cell, int] = {}
+        self._by_id: dict[int, int] = {}  # the outcomes numbered stay referenced by their hosts, so ids stay unique
+
+    def of(self, outcomes: Iterable[Cell]) -> list[int]:
+        """The numbers of `outcomes` (one host's: a call per host, not per cell, keeps 200,000 cells cheap)."""
+        numbers = []
+        for outcome in outcomes:
+            number = self._by_id.get(id(outcome))
+            if number is None:
+                number = self._by_id[id(outcome)] = self.by_value.setdefault(outcome, len(self.by_value))
+            numbers.append(number)
+        return numbers
 
 
 def dumps(doc: dict[str, Any]) -> str:
@@ -598,19 +620,11 @@ def _piece(tag: str, value: Any, pieces: ProfilePieces | None) -> str:
 
 
 def _encode(result: FleetResult) -> dict[str, Any]:
-    outcome_index: dict[Cell, int] = {}
-    # Hosts share outcome objects; hashing a frozen dataclass walks all its failing rules every time, so each
-    # object is hashed once (a merged result holds equal outcomes from several parts as distinct objects).
-    index_by_id: dict[int, int] = {}
+    outcome_index = OutcomeNumbers()
     profiles: dict[str, dict[str, Any]] = {}
     hosts = []
     for host in result.hosts:
-        cells = {}
-        for alias, outcome in host.outcomes.items():
-            index = index_by_id.get(id(outcome))
-            if index is None:
-                index = index_by_id[id(outcome)] = outcome_index.setdefault(outcome, len(outcome_index))
-            cells[alias] = index
+        cells = dict(zip(host.outcomes, outcome_index.of(host.outcomes.values()), strict=True))
         if host.profile is not None and host.profile not in profiles:
             profiles[host.profile] = {"summary": host.summary}
         hosts.append({"name": host.name, "groups": list(host.groups), "status": str(host.status),
@@ -626,7 +640,7 @@ def _encode(result: FleetResult) -> dict[str, Any]:
         "images": [_encode_image(i) for i in result.images],
         **({"waivers": result.waivers.to_dict()} if result.waivers is not None else {}),
         "profiles": profiles,
-        "outcomes": [cell_to_dict(o) for o in outcome_index],
+        "outcomes": [cell_to_dict(o) for o in outcome_index.by_value],
         "hosts": hosts,
     }
 
@@ -795,9 +809,11 @@ def validate_document(doc: Any, where: str = "fleet result") -> None:
     if isinstance(doc, dict) and isinstance(doc.get("schema"), str) and doc["schema"] != SCHEMA_ID:
         raise FleetResultError(f"unsupported document schema {doc['schema']!r} (this fleetcompat reads {SCHEMA_ID})",
                                where=where)
+    view, first_index, names = _distinct_hosts(doc)
+    if _accepts()(view) and (names is None or _host_names_accepted()(names)):
+        return  # the common case, compiled; jsonschema decides (and words) everything else
     from jsonschema.exceptions import best_match
 
-    view, first_index, names = _distinct_hosts(doc)
     error = best_match(_validator().iter_errors(view))
     path: list[Any] = []
     if error is not None:
@@ -840,12 +856,29 @@ def _distinct_hosts(doc: Any) -> tuple[Any, list[int], list[Any] | None]:
     return {**doc, "hosts": distinct}, first_index, [h.get("name") for h in hosts]
 
 
+def _host_names_schema() -> dict[str, Any]:
+    return {"type": "array", "items": schema()["$defs"]["host"]["properties"]["name"]}
+
+
 @cache
 def _host_name_validator():
     from jsonschema import Draft202012Validator
 
-    name_rule = schema()["$defs"]["host"]["properties"]["name"]
-    return Draft202012Validator({"type": "array", "items": name_rule})
+    return Draft202012Validator(_host_names_schema())
+
+
+@cache
+def _accepts():
+    from fleetcompat.results.fastschema import compile_check
+
+    return compile_check(schema())
+
+
+@cache
+def _host_names_accepted():
+    from fleetcompat.results.fastschema import compile_check
+
+    return compile_check(_host_names_schema())
 
 
 def summary_label(summary: Mapping[str, Any] | None) -> str:

@@ -18,10 +18,28 @@ from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller impor
     ControllerAction,
     fleetcompat_module,
     image_entries,
-    plain,
     publish,
     registry_options,
 )
+
+
+def group_names(groups: Mapping) -> dict[str, tuple[str, ...]]:
+    """Each host's `group_names` (its groups but `all`, sorted, as Ansible sets it) from the `groups` variable."""
+    names: dict[str, list[str]] = {}
+    for group, members in groups.items():
+        if group != "all":
+            for host in members:
+                names.setdefault(host, []).append(str(group))
+    return {host: tuple(sorted(found)) for host, found in names.items()}
+
+
+def ansible_facts(facts: Mapping | None) -> dict | None:
+    """The `ansible_facts` variable of a host with these cached facts: Ansible's namespace_facts (an `ansible_`
+    prefix dropped, except on ansible_local) without its deep copy (nothing here changes them)."""
+    if facts is None:
+        return None
+    return {key[8:] if key.startswith("ansible_") and key != "ansible_local" else key: value
+            for key, value in facts.items()}
 
 
 class ActionModule(ControllerAction):
@@ -41,24 +59,32 @@ class ActionModule(ControllerAction):
     def act(self, args: dict, task_vars: dict) -> dict:
         started = time.monotonic()
         hosts = fleetcompat_module("fleet.hosts")
+        factcache = fleetcompat_module("fleet.factcache")
+        errors = fleetcompat_module("errors")
         audit = fleetcompat_module("fleet.audit")
         fleet = fleetcompat_module("results.fleet")
         run = fleet.RunMeta.now(inventory=args["inventory"], limit=args["limit"])
         now = datetime.datetime.now(datetime.UTC)
         hostvars = task_vars.get("hostvars", {})
+        # Each host's facts straight from Ansible's fact cache, as stored (the jsonfile plugin's entries through
+        # fleetcompat's bounded reader), and its groups from the inventory's `groups`: asking hostvars for a
+        # host's variables resolves every variable source and cleans and copies its facts, which for 10,000 hosts
+        # cost more than evaluating the fleet.
+        cache = getattr(getattr(hostvars, "_variable_manager", None), "_fact_cache", None)
+        groups = group_names(task_vars.get("groups", {}))
         records = []
         seen: dict = {}  # packed features already unpacked: identical hosts are unpacked and checked once
         for name in dict.fromkeys(args["hosts"]):
-            # As stored, not templated: each host's cached facts are data, and templating 50-100 KB per host
-            # would cost more than evaluating the fleet.
-            variables = hostvars.raw_get(name) if name in hostvars else None
-            if not isinstance(variables, Mapping):
+            if cache is None or name not in hostvars:
                 records.append(hosts.HostRecord(name, fleet.HostStatus.ERROR, "not in the inventory"))
                 continue
-            facts = variables.get("ansible_facts")
-            records.append(hosts.record_from_facts(name, facts if isinstance(facts, Mapping) else None,
-                                                   "fact cache", now, plain(variables.get("group_names") or []),
-                                                   seen))
+            member_of = groups.get(name, ())
+            try:
+                facts = factcache.cached_facts(cache, name)
+            except errors.FeaturesError as exc:
+                records.append(hosts.HostRecord(name, fleet.HostStatus.ERROR, str(exc), groups=member_of))
+                continue
+            records.append(hosts.record_from_facts(name, ansible_facts(facts), "fact cache", now, member_of, seen))
         entries = image_entries(args["images"])
         result, _ = audit.audit_hosts(entries, registry_options(args["registry"], entries), records, run, started)
         result, paths, decision, published = publish(result, args)

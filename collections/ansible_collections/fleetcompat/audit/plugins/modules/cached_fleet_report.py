@@ -11,10 +11,12 @@ short_description: Evaluate the whole fleet from cached facts and write its repo
 version_added: "0.1.0"
 description:
   - The report stage of the two-stage path (C(playbooks/gather.yml), then C(playbooks/report.yml)). Reads every
-    host's cached facts (C(node_features), C(node_features_summary), C(fleetcompat_gathered)) from its host
-    variables, resolves the images once, evaluates each distinct feature set once per spec, builds the fleet result
-    and writes it with its reports into O(output_dir). It contacts no host and runs no task per host, so 10,000
-    cached hosts cost seconds; it is the same code as C(fleetcompat audit --facts-cache).
+    host's cached facts (C(node_features), C(node_features_summary), C(fleetcompat_gathered)) from Ansible's fact
+    cache as stored (entries of the jsonfile plugin with fleetcompat's bounded reader, so a damaged entry is that
+    host's error) and its groups from the inventory, resolves the images once, evaluates each distinct feature set
+    once per spec, builds the fleet result and writes it with its reports into O(output_dir). It contacts no host
+    and runs no task per host, so 10,000 cached hosts cost seconds; it is the same code as
+    C(fleetcompat audit --facts-cache).
   - The latest gather attempt decides a host's status. A host that was unreachable or failed then is reported so,
     with when that was and how old its cached features are; a host with no cached facts is C(unreachable) with
     "no cached facts". No host of O(hosts) is dropped.
