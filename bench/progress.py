@@ -10,7 +10,9 @@ turns in one run, it times
 
 each as `python -m fleetcompat` with PYTHONPATH at its tree's src/, and prints the median wall and CPU seconds (the
 child's own, from wait4: on a shared machine the CPU time is what the code costs) and the ratios on/off and
-on/base (goal: no measurable cost, i.e. within run-to-run noise, shown as the spread of the `off` runs).
+on/base (goal: no measurable cost, i.e. within run-to-run noise, shown as the spread of the `off` runs). Below
+that noise, it times what the stages call per host in-process: `advance()` of the terminal line (on a pty) next
+to the no-op one, 3 calls per host (an audit makes fewer: one per host read, one per profile evaluated).
 
 Usage: python bench/progress.py [--hosts 10000] [--images 20] [--repeat 5] [--base /work/wt-base]
 """
@@ -94,6 +96,28 @@ def run(argv: list[str], src: Path, work: Path, terminal: bool) -> tuple[float, 
     return wall, usage.ru_utime + usage.ru_stime, bytes(received).count(b"\x1b[K")
 
 
+def advance_cost(calls: int) -> tuple[float, float]:
+    """Seconds for `calls` advances of the terminal line (drawn on a pty, drained by a thread) and of NO_PROGRESS."""
+    from fleetcompat.cli._progress import TerminalProgress
+    from fleetcompat.progress import NO_PROGRESS
+
+    master, slave = os.openpty()
+    drained = bytearray()
+    reader = threading.Thread(target=_drain, args=(master, drained))
+    reader.start()
+    with os.fdopen(slave, "w") as terminal:
+        seconds = []
+        for progress in (TerminalProgress("audit", terminal), NO_PROGRESS):
+            progress.begin("reading facts", calls)
+            started = time.perf_counter()
+            for _ in range(calls):
+                progress.advance()
+            seconds.append(time.perf_counter() - started)
+    reader.join()
+    os.close(master)
+    return seconds[0], seconds[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=10_000)
@@ -135,6 +159,10 @@ def main() -> None:
               f"off/base wall {med['off'][0] / med['base'][0]:.3f}  cpu {med['off'][1] / med['base'][1]:.3f}")
     else:
         print(f"  base: {args.base} has no src/fleetcompat, not compared")
+    calls = 3 * args.hosts
+    drawn, silent = advance_cost(calls)
+    print(f"  {calls} advance() calls in-process: terminal line {drawn * 1000:.1f} ms, no-op {silent * 1000:.1f} ms; "
+          f"the line's share of the median off run: {(drawn - silent) / med['off'][1]:.2%} of its CPU time")
 
 
 if __name__ == "__main__":
