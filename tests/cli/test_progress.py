@@ -164,8 +164,9 @@ def test_audit_from_the_fact_cache_counts_hosts_and_errors_per_stage(fleet: Path
     # Hosts, not profiles: 25 gathered hosts in 2 groups, the 5 that cannot be compared are the errors.
     assert evaluating[0] == "audit: evaluating 0/25 hosts · 0 errors · ETA --"
     assert evaluating[-1] == "audit: evaluating 25/25 hosts · 5 errors · ETA 0:00"
+    assert frames[len(reading)] == "audit: resolving images"
     assert frames[-2:] == ["audit: building the result", "audit: writing reports"]
-    assert len(frames) == len(reading) + len(evaluating) + 2
+    assert len(frames) == len(reading) + len(evaluating) + 3
 
 
 def test_quiet_and_dumb_terminals_show_no_progress(fleet: Path):

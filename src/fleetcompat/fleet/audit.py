@@ -23,10 +23,11 @@ if TYPE_CHECKING:  # the registry stack is imported only when an image is a regi
 def audit_hosts(images: Sequence[ImageEntry], options: RegistryOptions | None, hosts: Sequence[HostRecord],
                 run: RunMeta, started: float,
                 progress: Progress = NO_PROGRESS) -> tuple[FleetResult, list[ResolvedImage]]:
-    """`started`: time.monotonic() when the run began (for the result's duration); `progress` follows the
-    evaluation and the building of the result."""
+    """`started`: time.monotonic() when the run began (for the result's duration); `progress` follows resolving
+    (registry fetches can take a while), the evaluation and the building of the result."""
     gathered = [(h.name, h.features) for h in hosts if h.features is not None and h.status is HostStatus.OK]
     # Registry images: each host gets the spec for its own platform, fetched once per platform of the fleet.
+    progress.begin("resolving images", None)
     resolved = resolve(images, options, {host_platform(features) for _, features in gathered})
     outcomes = evaluate_fleet(resolved, gathered, progress)
     progress.begin("building the result", None)
