@@ -14,7 +14,7 @@ on/base (goal: no measurable cost, i.e. within run-to-run noise, shown as the sp
 that noise, it times what the stages call per host in-process: `advance()` of the terminal line (on a pty) next
 to the no-op one, 3 calls per host (an audit makes fewer: one per host read, one per profile evaluated).
 
-Usage: python bench/progress.py [--hosts 10000] [--images 20] [--repeat 5] [--base /work/wt-base]
+Usage: python -m bench.progress [--hosts 10000] [--images 20] [--repeat 5] [--base /work/wt-base]
 """
 
 from __future__ import annotations
@@ -31,10 +31,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.scale import hwloc_features
 
-from scale import hwloc_features  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_fact_cache(work: Path, hosts: int) -> Path:

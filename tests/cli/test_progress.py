@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from merge_parts import build_fleet, slices, write_parts
 
 from fleetcompat.cli._progress import REDRAWS_PER_S, TerminalProgress
-from tests.fleet.conftest import SPECS, Lab
+from tests.support.lab import SPECS, Lab
+from tests.support.merge_parts import build_fleet, slices, write_parts
 
 REPO = Path(__file__).resolve().parents[2]
 FLEETCOMPAT = Path(sys.executable).parent / "fleetcompat"
