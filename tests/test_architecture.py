@@ -16,7 +16,7 @@ PACKAGE = Path(fleetcompat.__file__).resolve().parent
 # Lowest first. A module may import its own package and any package of a lower layer; the base utilities (layer
 # 0) may also import each other.
 LAYERS = [
-    {"errors", "limits", "files", "yamlsrc", "oci_platform", "catalog", "hostfeatures", "__init__"},
+    {"errors", "limits", "files", "yamlsrc", "oci_platform", "catalog", "hostfeatures", "progress", "__init__"},
     {"features", "spec"},
     {"results"},  # the result models: what the engine produces and what the renderers read
     {"engine"},

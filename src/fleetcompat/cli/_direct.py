@@ -17,6 +17,7 @@ from fleetcompat.errors import EXIT_COMPATIBLE, EXIT_ERROR, EXIT_INCOMPATIBLE, F
 from fleetcompat.features.load import parse_features_document
 from fleetcompat.features.model import Features
 from fleetcompat.files import emit
+from fleetcompat.progress import Progress
 from fleetcompat.remote.options import RemoteHost
 from fleetcompat.results.fleet import HostStatus
 from fleetcompat.results.model import SpecEvaluation
@@ -40,8 +41,9 @@ def _report_failure(host: RemoteHost) -> None:
     print(f"fleetcompat: error: {host.name}: {host.status}: {host.reason}", file=sys.stderr)
 
 
-def _gathered(args: argparse.Namespace, root: str = "/", sources: tuple[str, ...] | None = None) -> list[RemoteHost]:
-    hosts = gather_remote(args, root, sources)
+def _gathered(args: argparse.Namespace, progress: Progress, root: str = "/",
+              sources: tuple[str, ...] | None = None) -> list[RemoteHost]:
+    hosts = gather_remote(args, root, sources, progress)
     for host in hosts:
         for warning in host.warnings:
             print(f"fleetcompat: warning: {host.name}: {warning}", file=sys.stderr)
@@ -50,9 +52,9 @@ def _gathered(args: argparse.Namespace, root: str = "/", sources: tuple[str, ...
     return hosts
 
 
-def gather_command(args: argparse.Namespace, dumps: Callable[[dict], str]) -> int:
+def gather_command(args: argparse.Namespace, dumps: Callable[[dict], str], progress: Progress) -> int:
     """Features (or --summary) of every host; `dumps` is the local verb's NFD-style JSON writer."""
-    hosts = _gathered(args, args.root, _checked_sources(args))
+    hosts = _gathered(args, progress, args.root, _checked_sources(args))
     ok = [h for h in hosts if h.status is HostStatus.OK]
     if len(hosts) == 1:
         text = "" if not ok else (json.dumps(ok[0].summary, indent=4) + "\n" if args.summary
@@ -66,9 +68,9 @@ def gather_command(args: argparse.Namespace, dumps: Callable[[dict], str]) -> in
 
 
 def validate_command(args: argparse.Namespace, evaluate: Callable[[Features], SpecEvaluation],
-                     render: Render) -> int:
+                     render: Render, progress: Progress) -> int:
     """Evaluate the spec on every host; exit 0 all compatible, 1 some incompatible, else 2 if some not decided."""
-    hosts = _gathered(args)
+    hosts = _gathered(args, progress)
     outputs: dict[str, str] = {}
     codes = []
     for host in hosts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fleetcompat.errors import FleetcompatError
+from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.remote.options import (
     DEFAULT_KNOWN_HOSTS,
     DEFAULT_PARALLEL,
@@ -59,9 +60,9 @@ def targets(args: argparse.Namespace) -> list[Target]:
     return collect_targets(args.host, args.hosts)
 
 
-def gather_remote(args: argparse.Namespace, root: str = "/",
-                  sources: tuple[str, ...] | None = None) -> list[RemoteHost]:
+def gather_remote(args: argparse.Namespace, root: str = "/", sources: tuple[str, ...] | None = None,
+                  progress: Progress = NO_PROGRESS) -> list[RemoteHost]:
     """Gather every `--host`/`--hosts` target; each result carries its status (ok, unreachable, error)."""
     from fleetcompat.remote.ssh import gather_hosts  # paramiko: imported only when a host is contacted
 
-    return gather_hosts(targets(args), ssh_options(args, root, sources))
+    return gather_hosts(targets(args), ssh_options(args, root, sources), progress)

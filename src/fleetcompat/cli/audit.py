@@ -17,6 +17,7 @@ import time
 from fleetcompat._format.style import use_colour
 from fleetcompat._format.terminal import TerminalFormat
 from fleetcompat.cli import _remote_args as remote
+from fleetcompat.cli._progress import progress_line
 from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.cli.history import add_history_arguments
 from fleetcompat.cli.validate import split_tags
@@ -27,8 +28,9 @@ from fleetcompat.fleet.hosts import HostRecord, record_from_features_file, recor
 from fleetcompat.fleet.images import images_from_cli
 from fleetcompat.fleet.report import DEFAULT_FORMATS, REPORT_FILES, write_reports
 from fleetcompat.history.recorder import AuditHistory
+from fleetcompat.progress import Progress
 from fleetcompat.registry.reference import ImageReference
-from fleetcompat.results.fleet import RunMeta
+from fleetcompat.results.fleet import HostStatus, RunMeta
 from fleetcompat.results.gate import decide
 from fleetcompat.waivers.apply import apply_waivers
 from fleetcompat.waivers.model import load_waivers
@@ -49,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--format", action="append", choices=sorted(REPORT_FILES), metavar="FORMAT",
                      help=f"report to write (repeatable: {', '.join(REPORT_FILES)}; "
                      f"default {', '.join(DEFAULT_FORMATS)})")
-    out.add_argument("--quiet", "-q", action="store_true", help="do not print the terminal matrix")
+    out.add_argument("--quiet", "-q", action="store_true",
+                     help="do not print the terminal matrix nor, on a terminal, the progress line")
     out.add_argument("--exit-zero", action="store_true", help="exit 0 once the reports are written (a history "
                      "failure still exits 2)")
     out.add_argument("--waivers", metavar="FILE",
@@ -87,13 +90,23 @@ def add_host_sources(p: argparse.ArgumentParser) -> None:
     remote.add_host_arguments(p)
 
 
-def collect_hosts(args: argparse.Namespace) -> list[HostRecord]:
+def _feature_hosts(paths: list[str], progress: Progress) -> list[HostRecord]:
+    if paths:
+        progress.begin("reading features", len(paths))
+    records = []
+    for path in paths:
+        records.append(record_from_features_file(path))
+        progress.advance(errors=records[-1].status is not HostStatus.OK)
+    return records
+
+
+def collect_hosts(args: argparse.Namespace, progress: Progress) -> list[HostRecord]:
     hosts: list[HostRecord] = []
     if args.facts_cache:
-        hosts.extend(read_fact_cache(args.facts_cache, args.facts_cache_prefix, args.facts_cache_timeout))
-    hosts.extend(record_from_features_file(path) for path in args.features)
+        hosts.extend(read_fact_cache(args.facts_cache, args.facts_cache_prefix, args.facts_cache_timeout, progress))
+    hosts.extend(_feature_hosts(args.features, progress))
     if remote.wants_remote(args):
-        hosts.extend(record_from_remote(host) for host in remote.gather_remote(args))
+        hosts.extend(record_from_remote(host) for host in remote.gather_remote(args, progress=progress))
     if not hosts:
         raise FleetcompatError("no hosts: give --facts-cache DIR, --host/--hosts or --features FILE")
     seen: set[str] = set()
@@ -111,16 +124,18 @@ def run(args: argparse.Namespace) -> int:
     refs = [ImageReference.parse(i.image) for i in images if i.image is not None]
     options = options_from_args(args, refs) if refs else None
     run_meta = RunMeta.now(inventory=args.facts_cache)
-    result, resolved = audit_hosts(images, options, collect_hosts(args), run_meta, started)
-    if waivers is not None:
-        result = apply_waivers(result, waivers, datetime.datetime.now(datetime.UTC).date())
-    history = None if args.no_history else AuditHistory(args.history)
-    if history is not None:  # unreachable hosts show their last known status in the reports
-        result = history.annotate(result)
-    paths = write_reports(result, args.output_dir, args.format or DEFAULT_FORMATS)
-    if history is not None:  # recorded only once the reports exist: a history failure never costs them
-        history.record(result)
-        history.close()
+    with progress_line("audit", args.quiet) as progress:
+        result, resolved = audit_hosts(images, options, collect_hosts(args, progress), run_meta, started, progress)
+        if waivers is not None:
+            result = apply_waivers(result, waivers, datetime.datetime.now(datetime.UTC).date())
+        history = None if args.no_history else AuditHistory(args.history)
+        if history is not None:  # unreachable hosts show their last known status in the reports
+            result = history.annotate(result)
+        progress.begin("writing reports", None)
+        paths = write_reports(result, args.output_dir, args.format or DEFAULT_FORMATS)
+        if history is not None:  # recorded only once the reports exist: a history failure never costs them
+            history.record(result)
+            history.close()
     decision = decide(result)
     for image in resolved:
         for warning in image.warnings:

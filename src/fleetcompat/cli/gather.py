@@ -12,6 +12,7 @@ import sys
 
 from fleetcompat.cli import _remote_args as remote
 from fleetcompat.cli._direct import gather_command
+from fleetcompat.cli._progress import progress_line
 from fleetcompat.errors import EXIT_COMPATIBLE, FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.files import emit
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    f"(default all; names: {', '.join(SOURCE_NAMES)})")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--summary", action="store_true", help="print the compact report summary instead")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress line on a terminal (with --host/--hosts)")
     remote.add_host_arguments(p)
     p.set_defaults(func=run)
 
@@ -62,7 +64,8 @@ def local_host() -> tuple[Features, str]:
 
 def run(args: argparse.Namespace) -> int:
     if remote.wants_remote(args):  # direct mode over SSH, --root and --sources apply on the hosts
-        return gather_command(args, dumps)
+        with progress_line("gather", args.quiet) as progress:
+            return gather_command(args, dumps, progress)
     features = gather_host(args.root, args.sources)
     text = json.dumps(summarize(features), indent=4) + "\n" if args.summary else dumps(features)
     emit(text, args.output)

@@ -11,6 +11,7 @@ import argparse
 import socket
 import sys
 
+from fleetcompat.cli._progress import progress_line
 from fleetcompat.errors import EXIT_COMPATIBLE
 from fleetcompat.files import write_file
 from fleetcompat.merge.combine import Part, merge
@@ -30,14 +31,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--prefer", choices=["newest"],
                    help="images audited with different specs: keep the newest part's spec; the other parts' "
                    "cells for that image become errors")
-    p.add_argument("--quiet", "-q", action="store_true", help="do not print what the merge decided")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="do not print what the merge decided nor, on a terminal, the progress line")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    parts = [Part(path, FleetResult.load(path)) for path in args.parts]
-    merged = merge(parts, prefer_newest=args.prefer == "newest", controller=socket.gethostname())
-    write_file(args.output, dumps(merged.result.to_dict()))
+    with progress_line("merge", args.quiet) as progress:
+        progress.begin("reading", len(args.parts), "parts")
+        parts = []
+        for path in args.parts:
+            parts.append(Part(path, FleetResult.load(path)))
+            progress.advance()
+        merged = merge(parts, prefer_newest=args.prefer == "newest", controller=socket.gethostname(),
+                       progress=progress)
+        progress.begin("writing the result", None)
+        write_file(args.output, dumps(merged.result.to_dict()))
     if not args.quiet:
         for note in merged.notes:
             print(f"fleetcompat merge: {note}", file=sys.stderr)

@@ -12,6 +12,7 @@ from fleetcompat._format.style import use_colour
 from fleetcompat._format.table import TableFormat
 from fleetcompat.cli import _remote_args as remote
 from fleetcompat.cli._direct import validate_command
+from fleetcompat.cli._progress import progress_line
 from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.cli.gather import local_host
 from fleetcompat.engine import evaluate_spec
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="features in `nfd export features` JSON/YAML or a NodeFeature object "
                    "(default: gather this host, as `fleetcompat gather` does)")
     remote.add_host_arguments(p)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress line on a terminal (with --host/--hosts)")
     p.add_argument("--tags", action="append", metavar="T1,T2",
                    help="keep only compatibility sets with one of these tags (repeatable)")
     p.add_argument("--output", choices=("table", "json", "nfd-json"), default="table",
@@ -87,10 +89,11 @@ def run(args: argparse.Namespace) -> int:
     if remote.wants_remote(args):  # direct mode over SSH: one or more hosts
         if args.features:
             raise FleetcompatError("give either --features or --host/--hosts")
-        return validate_command(
-            args, lambda features: evaluate_spec(spec, features, tags),
-            lambda evaluation, host: render(args.output, evaluation,
-                                            EvaluationContext(spec, host, origin, tags, extra)))
+        with progress_line("validate", args.quiet) as progress:
+            return validate_command(
+                args, lambda features: evaluate_spec(spec, features, tags),
+                lambda evaluation, host: render(args.output, evaluation,
+                                                EvaluationContext(spec, host, origin, tags, extra)), progress)
     features, host = load_host(args)
     evaluation = evaluate_spec(spec, features, tags)
     context = EvaluationContext(spec=spec, host=host, spec_origin=origin, tags=tags, extra=extra)

@@ -12,6 +12,7 @@ import gc
 import sys
 import time
 
+from fleetcompat.cli._progress import progress_line
 from fleetcompat.cli._registry_args import add_registry_arguments, options_from_args
 from fleetcompat.cli.audit import add_host_sources, add_image_arguments, collect_hosts
 from fleetcompat.cli.validate import split_tags
@@ -77,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--result", metavar="FILE", help="the fleet result after the last step (for report/remediate)")
     out.add_argument("--max-groups", type=int, default=200, metavar="N",
                      help="groups of flips listed per step (200; --json has every cell)")
+    out.add_argument("--quiet", "-q", action="store_true", help="no progress line on a terminal")
     add_registry_arguments(p, platform_help="use this platform's manifest of every --image for all hosts")
     p.set_defaults(func=run, changes=None)
 
@@ -111,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     refs = [ImageReference.parse(i.image) for i in images if i.image is not None]
     options = options_from_args(args, refs) if refs else None
     run_meta = RunMeta.now(inventory=args.facts_cache)
-    hosts = _with_groups(collect_hosts(args), args.groups_from)
+    with progress_line("whatif", args.quiet) as progress:
+        hosts = _with_groups(collect_hosts(args, progress), args.groups_from)
     # The fleet's features live until the end and are never garbage: keep the cyclic collector from rescanning
     # millions of their objects while the baseline and every step are built (halves a 10,000-host what-if).
     gc.collect()

@@ -9,12 +9,14 @@ never has to be held in memory as parsed features.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fleetcompat.engine.evaluate import INSTANCE_IDENTITY, evaluate_spec
 from fleetcompat.errors import EvaluationError, FleetcompatError
 from fleetcompat.features.model import Features
+from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.results.model import SpecEvaluation
 from fleetcompat.spec.model import RULE_MATCHED, Spec
 
@@ -108,10 +110,12 @@ class FleetEvaluator:
     def group_count(self) -> int:
         return len(self._representatives)
 
-    def evaluate_groups(self) -> list[dict[str, EvaluationOutcome]]:
-        """Per group, per spec name: the evaluation, or the error NFD would abort with (kept per host×spec)."""
+    def evaluate_groups(self, progress: Progress = NO_PROGRESS) -> list[dict[str, EvaluationOutcome]]:
+        """Per group, per spec name: the evaluation, or the error NFD would abort with (kept per host×spec).
+        `progress` advances by the hosts of each group evaluated (errors: hosts with an undecided cell)."""
+        hosts = Counter(self.host_group.values())
         out = []
-        for features in self._representatives:
+        for group, features in enumerate(self._representatives):
             per_spec: dict[str, EvaluationOutcome] = {}
             for name, spec in self.specs.items():
                 try:
@@ -121,8 +125,10 @@ class FleetEvaluator:
                 except Exception as exc:  # a bug or an input nobody foresaw: this cell's error, not the fleet's
                     per_spec[name] = EvaluationError(f"internal error: {type(exc).__name__}: {exc}")
             out.append(per_spec)
+            failed = any(isinstance(outcome, FleetcompatError) for outcome in per_spec.values())
+            progress.advance(hosts[group], hosts[group] if failed else 0)
         return out
 
-    def results(self) -> dict[str, dict[str, EvaluationOutcome]]:
-        groups = self.evaluate_groups()
+    def results(self, progress: Progress = NO_PROGRESS) -> dict[str, dict[str, EvaluationOutcome]]:
+        groups = self.evaluate_groups(progress)
         return {host: groups[group] for host, group in self.host_group.items()}

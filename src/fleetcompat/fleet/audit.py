@@ -13,6 +13,7 @@ from fleetcompat.fleet.hosts import HostRecord
 from fleetcompat.fleet.images import ImageEntry
 from fleetcompat.fleet.report import build_result
 from fleetcompat.fleet.resolve import ResolvedImage, host_platform, resolve
+from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.results.fleet import FleetResult, HostStatus, RunMeta
 
 if TYPE_CHECKING:  # the registry stack is imported only when an image is a registry reference
@@ -20,10 +21,14 @@ if TYPE_CHECKING:  # the registry stack is imported only when an image is a regi
 
 
 def audit_hosts(images: Sequence[ImageEntry], options: RegistryOptions | None, hosts: Sequence[HostRecord],
-                run: RunMeta, started: float) -> tuple[FleetResult, list[ResolvedImage]]:
-    """`started`: time.monotonic() when the run began (for the result's duration)."""
+                run: RunMeta, started: float,
+                progress: Progress = NO_PROGRESS) -> tuple[FleetResult, list[ResolvedImage]]:
+    """`started`: time.monotonic() when the run began (for the result's duration); `progress` follows resolving
+    (registry fetches can take a while), the evaluation and the building of the result."""
     gathered = [(h.name, h.features) for h in hosts if h.features is not None and h.status is HostStatus.OK]
     # Registry images: each host gets the spec for its own platform, fetched once per platform of the fleet.
+    progress.begin("resolving images", None)
     resolved = resolve(images, options, {host_platform(features) for _, features in gathered})
-    outcomes = evaluate_fleet(resolved, gathered)
+    outcomes = evaluate_fleet(resolved, gathered, progress)
+    progress.begin("building the result", None)
     return build_result(resolved, hosts, outcomes, run, time.monotonic() - started), resolved

@@ -14,7 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from fleetcompat.errors import FleetcompatError
 from fleetcompat.features.model import Features
 from fleetcompat.fleet.codec import evaluation_from_dict
 from fleetcompat.fleet.resolve import Resolution, ResolvedImage, host_platform
+from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.results.fleet import PlatformStatus, Status
 
 # The cell status of a host whose platform has no spec for the image, by why it has none (entries are JSON:
@@ -32,11 +33,13 @@ _UNEVALUATED = {PlatformStatus.NO_MANIFEST: Status.INCOMPATIBLE.value, PlatformS
                 PlatformStatus.ERROR: Status.ERROR.value}
 
 
-def evaluate_fleet(resolved: Sequence[ResolvedImage],
-                   hosts: Iterable[tuple[str, Features]]) -> dict[str, dict[str, EvaluationOutcome]]:
+def evaluate_fleet(resolved: Sequence[ResolvedImage], hosts: Sequence[tuple[str, Features]],
+                   progress: Progress = NO_PROGRESS) -> dict[str, dict[str, EvaluationOutcome]]:
     """host -> alias -> outcome, for every image that has a spec for the host's platform. Hosts are grouped by
-    platform, and within a platform each distinct feature set is evaluated once per spec."""
+    platform, and within a platform each distinct feature set is evaluated once per spec (`progress` counts
+    hosts as their group is evaluated)."""
     evaluators: dict[str | None, FleetEvaluator] = {}
+    progress.begin("evaluating", len(hosts))
     for name, features in hosts:
         platform = host_platform(features)
         evaluator = evaluators.get(platform)
@@ -46,7 +49,8 @@ def evaluate_fleet(resolved: Sequence[ResolvedImage],
             evaluator = evaluators[platform] = FleetEvaluator(
                 usable, {r.alias: r.entry.tags for r in resolved if r.alias in usable})
         evaluator.add(name, features)
-    return {host: outcomes for evaluator in evaluators.values() for host, outcomes in evaluator.results().items()}
+    return {host: outcomes for evaluator in evaluators.values()
+            for host, outcomes in evaluator.results(progress).items()}
 
 
 # ---------------------------------------------------------------------------------------------- one host (Ansible)

@@ -15,6 +15,7 @@ from fleetcompat.errors import FeaturesError, FleetcompatError
 from fleetcompat.files import load_json, read_input
 from fleetcompat.fleet.hosts import HostRecord, record_from_facts
 from fleetcompat.limits import FEATURES_BYTES
+from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.results.fleet import HostStatus
 
 JSONFILE = "ansible.builtin.jsonfile"
@@ -77,8 +78,10 @@ def _host(cache: Any, name: str, directory: str, seen: dict) -> HostRecord:
     return record_from_facts(name, facts, directory, datetime.datetime.now(datetime.UTC), seen=seen)
 
 
-def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[HostRecord]:
-    """Every cached host, sorted by name; hosts without usable features are `error` with the reason."""
+def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIMEOUT,
+                    progress: Progress = NO_PROGRESS) -> list[HostRecord]:
+    """Every cached host, sorted by name; hosts without usable features are `error` with the reason (and count
+    as errors in `progress`, as do unreachable ones)."""
     cache = _open_cache(directory, prefix, timeout)
     names = sorted(cache.keys())
     if not names:
@@ -86,4 +89,9 @@ def read_fact_cache(directory: str, prefix: str = "", timeout: int = DEFAULT_TIM
                              "fact_caching_connection to this directory, then run playbooks/audit.yml)",
                              where=directory)
     seen: dict = {}  # packed features already unpacked
-    return [_host(cache, name, directory, seen) for name in names]
+    progress.begin("reading facts", len(names))
+    records = []
+    for name in names:
+        records.append(_host(cache, name, directory, seen))
+        progress.advance(errors=records[-1].status is not HostStatus.OK)
+    return records

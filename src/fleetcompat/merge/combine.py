@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from fleetcompat import __version__
 from fleetcompat.errors import FleetcompatError
+from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.results.fleet import (
     Cell,
     FleetResult,
@@ -61,7 +62,9 @@ class _Run:
     superseded: list[str]
 
 
-def merge(parts: Sequence[Part], *, prefer_newest: bool = False, controller: str | None = None) -> Merged:
+def merge(parts: Sequence[Part], *, prefer_newest: bool = False, controller: str | None = None,
+          progress: Progress = NO_PROGRESS) -> Merged:
+    """`progress` counts the parts' hosts as they are merged (unreachable and failed hosts as errors)."""
     if not parts:
         raise MergeError("nothing to merge: give at least one fleet result")
     runs: list[_Run] = []
@@ -70,7 +73,7 @@ def merge(parts: Sequence[Part], *, prefer_newest: bool = False, controller: str
         part_runs.append(_flatten(part, runs))
     notes: list[str] = []
     images, stale = _merge_images(parts, part_runs, runs, prefer_newest, notes)
-    hosts = _merge_hosts(parts, part_runs, runs, notes)
+    hosts = _merge_hosts(parts, part_runs, runs, notes, progress)
     merged_hosts = []
     for part_index, host in sorted(hosts.values(), key=lambda item: item[1].name):
         run_index = part_runs[part_index][host.part or 0]
@@ -203,12 +206,14 @@ def image_line(image: ImageInfo) -> str:
 # ---------------------------------------------------------------------------------------------- hosts
 
 
-def _merge_hosts(parts: Sequence[Part], part_runs: list[list[int]], runs: list[_Run],
-                 notes: list[str]) -> dict[str, tuple[int, HostResult]]:
+def _merge_hosts(parts: Sequence[Part], part_runs: list[list[int]], runs: list[_Run], notes: list[str],
+                 progress: Progress) -> dict[str, tuple[int, HostResult]]:
     kept: dict[str, tuple[int, HostResult]] = {}
     superseded: dict[tuple[str, str], list[str]] = {}  # (older source, newer source) -> hosts
+    progress.begin("merging", sum(len(part.result.hosts) for part in parts))
     for index, part in enumerate(parts):
         for host in part.result.hosts:
+            progress.advance(errors=host.status is not HostStatus.OK)
             earlier = kept.get(host.name)
             if earlier is None:
                 kept[host.name] = (index, host)

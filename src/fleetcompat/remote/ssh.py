@@ -37,6 +37,7 @@ from fleetcompat.files import read_input
 from fleetcompat.hostfeatures import summarize
 from fleetcompat.hostfeatures.limits import MIB, bounded_features, bounded_warnings, one_line
 from fleetcompat.limits import KEY_BYTES, LIST_BYTES
+from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.remote.options import RemoteHost, SshOptions
 from fleetcompat.remote.payload import BOOTSTRAP, package_zip
 from fleetcompat.remote.target import Target, TargetError
@@ -250,11 +251,19 @@ def gather_host(target: Target, options: SshOptions, trust: _Trust) -> RemoteHos
         client.close()
 
 
-def gather_hosts(targets: Sequence[Target], options: SshOptions) -> list[RemoteHost]:
-    """Every target, in order, each with a status; at most `options.parallel` sessions at a time."""
+def gather_hosts(targets: Sequence[Target], options: SshOptions, progress: Progress = NO_PROGRESS) -> list[RemoteHost]:
+    """Every target, in order, each with a status; at most `options.parallel` sessions at a time. `progress`
+    advances as each host finishes (unreachable and failed hosts count as errors)."""
     if not targets:
         return []
     package_zip()  # build the payload once, before the threads race for it
     trust = _trust(options)  # a bad known_hosts or identity file is the run's error, said once
+    progress.begin("gathering", len(targets))
+
+    def gather_one(target: Target) -> RemoteHost:
+        host = gather_host(target, options, trust)
+        progress.advance(errors=host.status is not HostStatus.OK)
+        return host
+
     with ThreadPoolExecutor(max_workers=max(1, min(options.parallel, len(targets)))) as pool:
-        return list(pool.map(lambda t: gather_host(t, options, trust), targets))
+        return list(pool.map(gather_one, targets))
