@@ -19,7 +19,7 @@ from fleetcompat.limits import cap_text
 from fleetcompat.results.model import actual_in_words
 
 if TYPE_CHECKING:
-    from fleetcompat.results.fleet import FailingExpression, FailingRule, FailingTerm
+    from fleetcompat.results.fleet.model import FailingExpression, FailingRule, FailingTerm
 
 
 class HintClass(StrEnum):
