@@ -18,7 +18,6 @@ from fleetcompat.limits import FEATURES_BYTES
 from fleetcompat.progress import NO_PROGRESS, Progress
 from fleetcompat.results.fleet import HostStatus
 
-JSONFILE = "ansible.builtin.jsonfile"
 DEFAULT_TIMEOUT = 86400  # Ansible's fact_caching_timeout default; 0 = entries never expire
 
 
@@ -35,7 +34,7 @@ def _open_cache(directory: str, prefix: str, timeout: int) -> Any:
         raise FactCacheError("reading Ansible's fact cache needs ansible-core on this Python "
                              "(requirements/controller.txt)", where=directory) from None
     init_plugin_loader()
-    return cache_loader.get(JSONFILE, _uri=directory, _prefix=prefix, _timeout=timeout)
+    return cache_loader.get("ansible.builtin.jsonfile", _uri=directory, _prefix=prefix, _timeout=timeout)
 
 
 def _read_entry(cache: Any, name: str) -> Any:
@@ -50,31 +49,15 @@ def _read_entry(cache: Any, name: str) -> Any:
     return cache._decode(stored) if plugin is not cache else stored
 
 
-def cached_facts(cache: Any, name: str) -> dict | None:
-    """One host's facts as the Ansible cache plugin `cache` holds them; None when it holds none (or they expired).
-    A jsonfile entry is read with the bounded reader; other plugins (memory within one playbook run, a service)
-    through the plugin. FeaturesError (one line) when the entry is unreadable or not a mapping of facts."""
-    if not cache.contains(name):
-        return None
-    try:
-        if getattr(getattr(cache, "__wrapped__", cache), "ansible_name", None) == JSONFILE:
-            facts = _read_entry(cache, name)
-        else:
-            facts = cache.get(name)
-    except FeaturesError:
-        raise
-    except Exception as exc:  # Ansible's decoder raises its own error types for damaged payloads
-        raise FeaturesError(f"fact cache entry unreadable: {type(exc).__name__}: {exc}") from None
-    if not isinstance(facts, dict):
-        raise FeaturesError("fact cache entry is not a mapping of facts")
-    return facts
-
-
 def _host(cache: Any, name: str, directory: str, seen: dict) -> HostRecord:
     try:
-        facts = cached_facts(cache, name)
+        facts = _read_entry(cache, name)
     except FeaturesError as exc:
         return HostRecord(name, HostStatus.ERROR, str(exc))
+    except Exception as exc:  # Ansible's decoder raises its own error types for damaged payloads
+        return HostRecord(name, HostStatus.ERROR, f"fact cache entry unreadable: {type(exc).__name__}: {exc}")
+    if not isinstance(facts, dict):
+        return HostRecord(name, HostStatus.ERROR, "fact cache entry is not a mapping of facts")
     return record_from_facts(name, facts, directory, datetime.datetime.now(datetime.UTC), seen=seen)
 
 

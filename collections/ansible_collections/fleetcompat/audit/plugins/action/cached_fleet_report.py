@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import ClassVar
 
+from ansible.errors import AnsibleActionFail
 from ansible.utils.display import Display
 from ansible_collections.fleetcompat.audit.plugins.plugin_utils.controller import (
     IMAGE_OPTIONS,
@@ -36,7 +37,7 @@ def group_names(groups: Mapping) -> dict[str, tuple[str, ...]]:
 def ansible_facts(facts: Mapping | None) -> dict | None:
     """The `ansible_facts` variable of a host with these cached facts: Ansible's namespace_facts (an `ansible_`
     prefix dropped, except on ansible_local) without its deep copy (nothing here changes them)."""
-    if facts is None:
+    if not isinstance(facts, Mapping):
         return None
     return {key[8:] if key.startswith("ansible_") and key != "ansible_local" else key: value
             for key, value in facts.items()}
@@ -59,32 +60,31 @@ class ActionModule(ControllerAction):
     def act(self, args: dict, task_vars: dict) -> dict:
         started = time.monotonic()
         hosts = fleetcompat_module("fleet.hosts")
-        factcache = fleetcompat_module("fleet.factcache")
-        errors = fleetcompat_module("errors")
         audit = fleetcompat_module("fleet.audit")
         fleet = fleetcompat_module("results.fleet")
         run = fleet.RunMeta.now(inventory=args["inventory"], limit=args["limit"])
         now = datetime.datetime.now(datetime.UTC)
         hostvars = task_vars.get("hostvars", {})
-        # Each host's facts straight from Ansible's fact cache, as stored (the jsonfile plugin's entries through
-        # fleetcompat's bounded reader), and its groups from the inventory's `groups`: asking hostvars for a
-        # host's variables resolves every variable source and cleans and copies its facts, which for 10,000 hosts
-        # cost more than evaluating the fleet.
+        # Each host's facts straight from Ansible's fact cache, as stored, and its groups from the inventory's
+        # `groups`: asking hostvars for a host's variables resolves every variable source and cleans and copies its
+        # facts, which for 10,000 hosts cost more than evaluating the fleet.
         cache = getattr(getattr(hostvars, "_variable_manager", None), "_fact_cache", None)
+        if cache is None:
+            raise AnsibleActionFail("fleetcompat: this ansible-core keeps no fact cache where cached_fleet_report "
+                                    "reads it (hostvars' variable manager)")
         groups = group_names(task_vars.get("groups", {}))
         records = []
         seen: dict = {}  # packed features already unpacked: identical hosts are unpacked and checked once
         for name in dict.fromkeys(args["hosts"]):
-            if cache is None or name not in hostvars:
+            if name not in hostvars:
                 records.append(hosts.HostRecord(name, fleet.HostStatus.ERROR, "not in the inventory"))
                 continue
-            member_of = groups.get(name, ())
-            try:
-                facts = factcache.cached_facts(cache, name)
-            except errors.FeaturesError as exc:
-                records.append(hosts.HostRecord(name, fleet.HostStatus.ERROR, str(exc), groups=member_of))
-                continue
-            records.append(hosts.record_from_facts(name, ansible_facts(facts), "fact cache", now, member_of, seen))
+            try:  # as Ansible's VariableManager reads it: no entry (or an expired one) is no facts
+                facts = cache.get(name)
+            except KeyError:
+                facts = None
+            records.append(hosts.record_from_facts(name, ansible_facts(facts), "fact cache", now,
+                                                   groups.get(name, ()), seen))
         entries = image_entries(args["images"])
         result, _ = audit.audit_hosts(entries, registry_options(args["registry"], entries), records, run, started)
         result, paths, decision, published = publish(result, args)

@@ -12,9 +12,9 @@ version_added: "0.1.0"
 description:
   - The report stage of the two-stage path (C(playbooks/gather.yml), then C(playbooks/report.yml)). Reads every
     host's cached facts (C(node_features), C(node_features_summary), C(fleetcompat_gathered)) from Ansible's fact
-    cache as stored (entries of the jsonfile plugin with fleetcompat's bounded reader, so a damaged entry is that
-    host's error) and its groups from the inventory, resolves the images once, evaluates each distinct feature set
-    once per spec, builds the fleet result and writes it with its reports into O(output_dir). It contacts no host
+    cache as stored and its groups from the inventory (not each host's variables through C(hostvars)), resolves
+    the images once, evaluates each distinct feature set once per spec, builds the fleet result and writes it with
+    its reports into O(output_dir). It contacts no host
     and runs no task per host, so 10,000 cached hosts cost seconds; it is the same code as
     C(fleetcompat audit --facts-cache).
   - The latest gather attempt decides a host's status. A host that was unreachable or failed then is reported so,
