@@ -20,7 +20,7 @@ from fleetcompat.limits import LIST_BYTES
 from fleetcompat.yamlsrc import LocatedDocument, load_located, type_name
 
 ENTRY_KEYS = ("alias", "image", "spec", "tags", "platform", "required")
-_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 class ImageListError(FleetcompatError):

@@ -24,8 +24,8 @@ from fleetcompat.results.fleet import FleetResult, HostStatus, Status
 from fleetcompat.results.remediation import MODULE_NAME, Action, ActionKind, HintClass
 
 # Host names Ansible takes as plain patterns (no `{{`, `:`, `,`, `!`, `&`, `*`, `~`, spaces).
-HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
-_SIZE = re.compile(r"^([0-9]{1,7})(Ki|Mi|Gi)$")
+HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z")
+_SIZE = re.compile(r"^([0-9]{1,7})(Ki|Mi|Gi)\Z")
 _KIB = {"Ki": 1, "Mi": 1024, "Gi": 1024 * 1024}
 DEFAULT_HUGEPAGE_SIZE = "2Mi"  # what vm.nr_hugepages reserves on x86-64
 SYSCTL_FILE = "/etc/sysctl.d/90-fleetcompat-hugepages.conf"

@@ -53,7 +53,7 @@ SUBJECT_PLATFORM_MANIFEST = "platform-manifest"
 SUBJECT_MANIFEST = "manifest"
 SOURCE_CACHE = "cache"
 CREATED_ANNOTATION = "org.opencontainers.image.created"
-_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)$")
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)\Z")
 _OLDEST = -(2**63)
 _IMAGE_CONFIG_TYPES = ("application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json")
 

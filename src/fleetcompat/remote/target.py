@@ -12,7 +12,7 @@ from fleetcompat.limits import LIST_BYTES
 # user@ is optional; an IPv6 address needs brackets when a port follows ([::1]:2222).
 _TARGET = re.compile(r"^(?:(?P<user>[^@\s:/]+)@)?(?:\[(?P<v6>[0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|(?P<host>[^@\s:/\[\]]+))"
                      r"(?::(?P<port>\d{1,5}))?$")
-_BARE_V6 = re.compile(r"^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?$")
+_BARE_V6 = re.compile(r"^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?\Z")
 
 
 class TargetError(FleetcompatError):

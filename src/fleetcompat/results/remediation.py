@@ -63,8 +63,8 @@ class Remediation:
 
 _SYMBOLS = {"Gt": ">", "Ge": "≥", "Lt": "<", "Le": "≤"}
 # Module names as /proc/modules shows them; anything else gets no playbook action.
-MODULE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-_HUGEPAGE_ELEMENT = re.compile(r"^hugepages-([0-9]{1,7}(?:Ki|Mi|Gi))$")
+MODULE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}\Z")
+_HUGEPAGE_ELEMENT = re.compile(r"^hugepages-([0-9]{1,7}(?:Ki|Mi|Gi))\Z")
 MAX_HUGEPAGES = 1 << 20
 
 
