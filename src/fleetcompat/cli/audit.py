@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"fleetcompat: warning: {image.alias}: {warning}", file=sys.stderr)
     if not args.quiet:
         sys.stdout.write(TerminalFormat(colour=use_colour(sys.stdout)).render(result))
-    print(f"gate: {decision.word}: {decision.reason}")
+    print(decision.verdict)
     print("reports: " + ", ".join(str(p) for p in paths.values()))
     sys.stdout.flush()
     if history is not None and history.error is not None:

@@ -78,5 +78,5 @@ def run(args: argparse.Namespace) -> int:
                                            args.allow_unreachable)
     else:
         decision = decide(result, args.require, args.min_compatible, args.allow_unreachable)
-    print(f"fleetcompat gate: {decision.word}: {decision.reason}", flush=True)
+    print(f"fleetcompat {decision.verdict}", flush=True)
     return decision.code

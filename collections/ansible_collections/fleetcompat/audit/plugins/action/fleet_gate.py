@@ -44,7 +44,7 @@ class ActionModule(ControllerAction):
         compatible = {alias: [h.name for h in fleet_result.hosts if h.outcomes[alias].status in passing]
                       for alias in fleet_result.aliases()}
         groups = {args["group_prefix"] + images.group_suffix(alias): hosts for alias, hosts in compatible.items()}
-        line = f"fleetcompat gate: {decision.word}: {decision.reason}"
+        line = f"fleetcompat {decision.verdict}"
         return {
             "changed": False, "code": decision.code, "decision": decision.word, "reason": decision.reason,
             "required": list(args["require"]) or fleet_result.aliases(), "compatible_hosts": compatible,
