@@ -65,9 +65,14 @@ def record_from_remote(host: RemoteHost) -> HostRecord:
     return HostRecord(host.name, features=features, summary=host.summary)
 
 
-def _first_line(result: Mapping[str, Any], default: str) -> str:
-    text = str(result.get("msg") or result.get("reason") or default)
-    return text.strip().splitlines()[0] if text.strip() else default
+def _first_line(text: Any, default: str) -> str:
+    """The first line of a message a host or task left (`default` when it left none)."""
+    lines = str(text or "").strip().splitlines()
+    return lines[0] if lines else default
+
+
+def _task_message(result: Mapping[str, Any], default: str) -> str:
+    return _first_line(result.get("msg") or result.get("reason"), default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +97,12 @@ def record_from_play(name: str, variables: Mapping[str, Any] | None, names: Play
         return HostRecord(name, HostStatus.ERROR, "not gathered (the host failed or was left out "
                                                   "before fleetcompat's gather step)"), None
     if gathered.get("unreachable"):
-        return HostRecord(name, HostStatus.UNREACHABLE, _first_line(gathered, "unreachable")), None
+        return HostRecord(name, HostStatus.UNREACHABLE, _task_message(gathered, "unreachable")), None
     timedout = gathered.get("timedout")  # node_features' deadline on the host, or the task's timeout
     if isinstance(timedout, Mapping):
         return HostRecord(name, HostStatus.ERROR, f"gather timed out after {timedout.get('period')} s"), None
     if gathered.get("failed"):
-        return HostRecord(name, HostStatus.ERROR, "gathering failed: " + _first_line(gathered, "failed")), None
+        return HostRecord(name, HostStatus.ERROR, "gathering failed: " + _task_message(gathered, "failed")), None
     facts = variables.get("ansible_facts") or {}
     features = facts.get(names.features_fact)
     if features is None:
@@ -109,7 +114,7 @@ def record_from_play(name: str, variables: Mapping[str, Any] | None, names: Play
         return HostRecord(name, HostStatus.ERROR, str(exc).splitlines()[0] if str(exc) else type(exc).__name__), None
     compat = plain(variables.get(names.compat_result) or {})
     if compat.get("failed"):
-        return HostRecord(name, HostStatus.ERROR, "evaluation failed: " + _first_line(compat, "failed")), None
+        return HostRecord(name, HostStatus.ERROR, "evaluation failed: " + _task_message(compat, "failed")), None
     record = HostRecord(name, HostStatus.OK, None, parsed, plain(summary) if summary else None,
                         tuple(variables.get("group_names") or ()))
     return record, compat.get("images")
@@ -170,7 +175,7 @@ def record_from_facts(name: str, facts: Mapping[str, Any] | None, where: str, no
         known = (f"features cached from {age(attempt.get('featuresAt'), now)}" if features is not None
                  else "no features cached")
         status = HostStatus(attempt["status"])
-        reason = (str(attempt.get("reason") or "").strip().splitlines() or [str(status)])[0][:500]
+        reason = _first_line(attempt.get("reason"), str(status))[:500]
         if status is HostStatus.ERROR:
             reason = f"gathering failed: {reason}"
         return HostRecord(name, status, f"{reason} (last gather attempt {age(attempt.get('at'), now)}; {known})",
