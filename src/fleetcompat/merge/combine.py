@@ -255,7 +255,7 @@ def _cell(host: HostResult, alias: str, part: Part, stale: bool) -> Cell:
     if stale:
         other = _spec_of(part.result.image(alias))
         return Cell(Status.ERROR, reason=f"audited with another spec of this image ({other}, {part.source}); "
-                       "the merge kept the newest")
+                    "the merge kept the newest")
     outcome = host.outcomes.get(alias)
     if outcome is None:
         return Cell(Status.ERROR, reason=f"not audited for this image (no image {alias!r} in {part.source})")

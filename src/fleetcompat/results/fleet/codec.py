@@ -211,6 +211,6 @@ def _decode_cell(doc: dict[str, Any]) -> Cell:
     known = doc.get("lastKnown")
     last_known = LastKnown(Status(known["status"]), known["at"]) if known is not None else None
     return Cell(Status(doc["status"]), doc.get("bestSet"), failing, doc.get("reason"), doc.get("platform"),
-                   original, doc.get("waiver"), remediation, last_known)
+                original, doc.get("waiver"), remediation, last_known)
 
 
