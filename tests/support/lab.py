@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from fleetcompat.results.fleet import FleetResult, HostResult, HostStatus, Status
 from tests.support import REPO
 from tests.support.sshlab import SshHost, SshLab
 
@@ -120,3 +121,15 @@ def push_client(front):
     from fleetcompat.registry import RegistryClient, RegistryOptions
 
     return RegistryClient(RegistryOptions(plain_http_registries=frozenset({front.host}), cache_dir=None))
+
+
+def lab_audit_hosts(result: FleetResult) -> dict[str, HostResult]:
+    """The hosts of a playbook audit of the whole lab against the x86-64-v3 spec, by name, after checking what the
+    lab must give: node1 and node2 compatible, node3 (x86-64-v2) incompatible, broken an error, down unreachable."""
+    hosts = {h.name: h for h in result.hosts}
+    assert {n: h.status for n, h in hosts.items()} == {
+        "node1": HostStatus.OK, "node2": HostStatus.OK, "node3": HostStatus.OK, "broken": HostStatus.ERROR,
+        "down": HostStatus.UNREACHABLE}
+    assert [hosts[n].outcomes["x86-64-v3"].status for n in ("node1", "node2", "node3")] == [
+        Status.COMPATIBLE, Status.COMPATIBLE, Status.INCOMPATIBLE]
+    return hosts

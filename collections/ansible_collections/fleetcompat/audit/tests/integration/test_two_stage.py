@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from fleetcompat.results.fleet import FleetResult, HostStatus, Status
-from tests.support.lab import REPO, SPECS, Lab, ansible_env, run_fleetcompat, run_playbook, write_vars
+from tests.support.lab import REPO, SPECS, Lab, ansible_env, lab_audit_hosts, run_fleetcompat, run_playbook, write_vars
 from tests.support.stages import comparable, inventory_with, load_inventory
 
 IMAGES = [{"spec": str(SPECS / "x86-64-v3.yaml")}, {"spec": str(SPECS / "hugepages-vfio.yaml")}]
@@ -50,12 +50,7 @@ def test_gather_then_report_from_the_cache(lab: Lab, tmp_path):
     assert set(line.split("[")[1].split("]")[0] for line in report.stdout.splitlines()
                if line.startswith(("ok: [", "changed: [", "fatal: ["))) == {"localhost"}
     result = FleetResult.load(tmp_path / "r" / "fleet-result.json")
-    hosts = {h.name: h for h in result.hosts}
-    assert {n: h.status for n, h in hosts.items()} == {
-        "node1": HostStatus.OK, "node2": HostStatus.OK, "node3": HostStatus.OK, "broken": HostStatus.ERROR,
-        "down": HostStatus.UNREACHABLE}
-    assert [hosts[n].outcomes["x86-64-v3"].status for n in ("node1", "node2", "node3")] == [
-        Status.COMPATIBLE, Status.COMPATIBLE, Status.INCOMPATIBLE]
+    hosts = lab_audit_hosts(result)
     assert "no features cached" in hosts["down"].reason and "last gather attempt" in hosts["down"].reason
     assert "nonexistent-root" in hosts["broken"].reason
     assert hosts["node1"].groups == ("lab",)
