@@ -52,7 +52,7 @@ def read_input(path: str | os.PathLike[str], what: str, error_cls: type[Fleetcom
     if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
         os.close(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise error_cls(f"cannot read {what}: {_kind(info.st_mode)}, not a regular file", where=str(path))
+            raise error_cls(_not_regular(what, info.st_mode), where=str(path))
         raise error_cls(_too_big(what, info.st_size, limit, cap), where=str(path))
     with os.fdopen(fd, "rb", buffering=0) as handle:
         chunks, total = [], 0
@@ -68,6 +68,23 @@ def read_input(path: str | os.PathLike[str], what: str, error_cls: type[Fleetcom
     if total > cap:
         raise error_cls(_too_big(what, total, limit, cap), where=str(path))
     return b"".join(chunks)
+
+
+def refuse_special(path: str | os.PathLike[str], what: str, error_cls: type[FleetcompatError]) -> None:
+    """For a file another library will open (Ansible's cache plugins): raise unless it is missing or a regular
+    file, so that a FIFO or a device cannot block or flood that reader. Links are followed, as the reader does."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise error_cls(f"cannot read {what}: {exc.strerror}", where=str(path)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise error_cls(_not_regular(what, info.st_mode), where=str(path))
+
+
+def _not_regular(what: str, mode: int) -> str:
+    return f"cannot read {what}: {_kind(mode)}, not a regular file"
 
 
 def _too_big(what: str, size: int, limit: Limit, cap: int) -> str:

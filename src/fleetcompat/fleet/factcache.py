@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetcompat.errors import FeaturesError, FleetcompatError
-from fleetcompat.files import load_json, read_input
+from fleetcompat.files import load_json, read_input, refuse_special
 from fleetcompat.fleet.hosts import HostRecord, record_from_facts
 from fleetcompat.limits import FEATURES_BYTES
 from fleetcompat.progress import NO_PROGRESS, Progress
@@ -42,11 +42,26 @@ def _read_entry(cache: Any, name: str) -> Any:
     would block on a FIFO, read any size, and delete an entry it cannot decode (Ansible erases "corrupt" cache
     files). The file name and the payload wrapping are the plugin's own (ansible-core 2.19+ wraps the jsonfile
     plugin in an interposer that prefixes keys with a schema id and stores the facts as a JSON payload)."""
-    plugin = getattr(cache, "__wrapped__", cache)
-    key = cache._get_key(name) if plugin is not cache else name
-    path = plugin._get_cache_file_name(key)
+    path = _entry_path(cache, name)
     stored = load_json(read_input(path, "fact cache entry", FeaturesError, FEATURES_BYTES), path, FeaturesError)
-    return cache._decode(stored) if plugin is not cache else stored
+    return cache._decode(stored) if getattr(cache, "__wrapped__", cache) is not cache else stored
+
+
+def _entry_path(cache: Any, name: str) -> str | None:
+    """The file of `name`'s entry in a file-backed cache plugin (jsonfile, yaml, pickle); None for one that keeps
+    no files (memory, redis)."""
+    plugin = getattr(cache, "__wrapped__", cache)
+    if not hasattr(plugin, "_get_cache_file_name"):
+        return None
+    return plugin._get_cache_file_name(cache._get_key(name) if plugin is not cache else name)
+
+
+def check_entry(cache: Any, name: str) -> None:
+    """FeaturesError (one line) when `name`'s entry is a FIFO, a device or another special file: the plugin's own
+    `get()`, which the collection's report stage uses, would block on it forever."""
+    path = _entry_path(cache, name)
+    if path is not None:
+        refuse_special(path, "fact cache entry", FeaturesError)
 
 
 def _host(cache: Any, name: str, directory: str, seen: dict) -> HostRecord:

@@ -60,6 +60,8 @@ class ActionModule(ControllerAction):
     def act(self, args: dict, task_vars: dict) -> dict:
         started = time.monotonic()
         hosts = fleetcompat_module("fleet.hosts")
+        factcache = fleetcompat_module("fleet.factcache")
+        errors = fleetcompat_module("errors")
         audit = fleetcompat_module("fleet.audit")
         fleet = fleetcompat_module("results.fleet")
         run = fleet.RunMeta.now(inventory=args["inventory"], limit=args["limit"])
@@ -80,9 +82,13 @@ class ActionModule(ControllerAction):
                 records.append(hosts.HostRecord(name, fleet.HostStatus.ERROR, "not in the inventory"))
                 continue
             try:  # as Ansible's VariableManager reads it: no entry (or an expired one) is no facts
+                factcache.check_entry(cache, name)
                 facts = cache.get(name)
             except KeyError:
                 facts = None
+            except errors.FeaturesError as exc:  # a FIFO or device entry: that host's error, not a hung report
+                records.append(hosts.HostRecord(name, fleet.HostStatus.ERROR, str(exc), groups=groups.get(name, ())))
+                continue
             records.append(hosts.record_from_facts(name, ansible_facts(facts), "fact cache", now,
                                                    groups.get(name, ()), seen))
         entries = image_entries(args["images"])

@@ -1,6 +1,7 @@
 """playbooks/report.yml reads each host's facts straight from Ansible's fact cache and its groups from the
 inventory, not through hostvars: the hosts' groups are Ansible's group_names (nested groups included), a fact
-cached under an `ansible_` prefix is read as `ansible_facts` shows it, a host never cached is listed."""
+cached under an `ansible_` prefix is read as `ansible_facts` shows it, a host never cached is listed, and a host
+whose entry is a FIFO (which Ansible's own reader would wait on forever) is that host's error."""
 
 from __future__ import annotations
 
@@ -32,12 +33,15 @@ def test_report_stage_reads_the_cache_and_the_inventory_directly(tmp_path):
               "init_plugin_loader()\n"
               "cache = cache_loader.get('ansible.builtin.jsonfile', _uri=sys.argv[1], _prefix='', _timeout=0)\n"
               "facts = json.load(open(sys.argv[2]))\n"
-              "for name in ('web1', 'db1', 'loose'): cache.set(name, facts['plain'])\n"
+              "for name in ('web1', 'db1', 'loose', 'piped'): cache.set(name, facts['plain'])\n"
               "cache.set('prefixed', facts['prefixed'])\n")
     subprocess.run([sys.executable, "-c", script, str(cache), str(tmp_path / "facts.json")], check=True, timeout=60)
+    [entry] = [path for path in cache.iterdir() if path.name.endswith("piped")]
+    entry.unlink()
+    os.mkfifo(entry)
     inventory = tmp_path / "fleet.yml"
     inventory.write_text(yaml.safe_dump({"all": {
-        "hosts": {"loose": None, "prefixed": None, "never": None},
+        "hosts": {"loose": None, "prefixed": None, "never": None, "piped": None},
         "children": {"dc1": {"children": {"rack1": {"hosts": {"web1": None}}, "rack2": {"hosts": {"db1": None}}}}},
         "vars": {"fleetcompat_images": [{"spec": str(SPECS / "x86-64-v3.yaml")}]}}}))
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_CACHE_PLUGIN": "jsonfile",
@@ -51,5 +55,6 @@ def test_report_stage_reads_the_cache_and_the_inventory_directly(tmp_path):
     assert {n: (h.status, h.groups) for n, h in hosts.items()} == {
         "web1": (HostStatus.OK, ("dc1", "rack1")), "db1": (HostStatus.OK, ("dc1", "rack2")),
         "loose": (HostStatus.OK, ("ungrouped",)), "prefixed": (HostStatus.OK, ("ungrouped",)),
-        "never": (HostStatus.UNREACHABLE, ("ungrouped",))}
+        "never": (HostStatus.UNREACHABLE, ("ungrouped",)), "piped": (HostStatus.ERROR, ("ungrouped",))}
+    assert hosts["piped"].reason == f"{entry}: cannot read fact cache entry: a FIFO, not a regular file"
     assert hosts["prefixed"].outcomes == hosts["loose"].outcomes
